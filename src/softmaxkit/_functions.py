@@ -391,7 +391,8 @@ def std_norm(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
                 f"({float(arr[pos])!r} at index {pos}); plain normalization needs finite "
                 "entries >= 0"
             )
-    zero = np.sum(arr, axis=axes) == 0
+    with np.errstate(over="ignore"):  # an infinite sum is not a zero sum
+        zero = np.sum(arr, axis=axes) == 0
     if np.any(zero):
         lead = tuple(int(i) for i in np.argwhere(zero)[0]) if zero.ndim else ()
         raise ValueError(

@@ -180,7 +180,8 @@ def softmax(x, axes, *, temperature=1.0, where=None, log=False):
         res = np.where(np.isnan(m), np.nan, res)
         if where is not None:
             res = np.where(where, res, empty)
-    return res.astype(out_dtype)
+        # A log-probability beyond the dtype's range is -inf, rounded correctly.
+        return res.astype(out_dtype)
 
 
 def logsumexp(a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
@@ -285,7 +286,8 @@ def _to_last(x, axes):
     rest = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, rest + list(axes))
     lead = moved.shape[: len(rest)]
-    return moved.reshape(lead + (-1,)), moved.shape, rest + list(axes)
+    n = math.prod(moved.shape[len(rest):])
+    return moved.reshape(lead + (n,)), moved.shape, rest + list(axes)
 
 
 def _from_last(y, moved_shape, order):
@@ -310,4 +312,5 @@ def std_norm(x, axes):
     """``x / sum(x)`` over ``axes`` for validated x (finite, >= 0, slices with sum > 0)."""
     w = work_dtype(x.dtype)
     xw = x.astype(w)
-    return (xw / np.sum(xw, axis=axes, keepdims=True)).astype(x.dtype)
+    with np.errstate(over="ignore"):  # a sum beyond the work dtype's range gives 0s
+        return (xw / np.sum(xw, axis=axes, keepdims=True)).astype(x.dtype)

@@ -1,0 +1,128 @@
+"""Shared test helpers: exact references in mpmath, ulp errors, input generators.
+
+The worst ulp error each accuracy test measures is recorded with :func:`record_ulps`
+and printed at the end of the run, per function and dtype.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mpmath
+import numpy as np
+import pytest
+
+MP_DIGITS = 60
+
+_WORST: dict[tuple[str, str], float] = defaultdict(float)
+
+
+# ----------------------------------------------------------------- exact references
+
+
+def _mp(values):
+    return [mpmath.mpf(float(v)) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def exact_softmax(x, temperature=1.0, log=False):
+    """Exact softmax (or log-softmax) of a 1-D float array, as a list of mpf."""
+    with mpmath.workdps(MP_DIGITS):
+        t = mpmath.mpf(float(temperature))
+        xs = [v / t for v in _mp(x)]
+        m = max(xs)
+        total = mpmath.fsum(mpmath.exp(v - m) for v in xs)
+        if log:
+            lse = m + mpmath.log(total)
+            return [v - lse for v in xs]
+        return [mpmath.exp(v - m) / total for v in xs]
+
+
+def exact_logsumexp(x, b=None):
+    """Exact log(sum(b * exp(x))) of a 1-D float array, as an mpf (of the absolute value)."""
+    with mpmath.workdps(MP_DIGITS):
+        xs = _mp(x)
+        bs = [mpmath.mpf(1)] * len(xs) if b is None else _mp(b)
+        m = max(xs)
+        total = mpmath.fsum(bi * mpmath.exp(v - m) for v, bi in zip(xs, bs))
+        return m + mpmath.log(abs(total))
+
+
+def exact_smooth_max(x, k):
+    with mpmath.workdps(MP_DIGITS):
+        kk = mpmath.mpf(float(k))
+        xs = [kk * v for v in _mp(x)]
+        m = max(xs)
+        return (m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in xs))) / kk
+
+
+# ---------------------------------------------------------------------- ulp errors
+
+
+def ulp_errors(computed, exact, dtype):
+    """|computed - exact| in units of the last place of ``dtype`` at the exact value.
+
+    Only results whose exact value lies in the normal range of ``dtype`` count (the
+    contract's accuracy bound is stated there); others get error 0.
+    """
+    dtype = np.dtype(dtype)
+    fi = np.finfo(dtype)
+    computed = np.asarray(computed).ravel()
+    out = np.zeros(len(exact))
+    with mpmath.workdps(MP_DIGITS):
+        for i, (c, e) in enumerate(zip(computed, exact)):
+            mag = abs(e)
+            if mag < fi.tiny or mag > fi.max:
+                continue
+            # ulp of the exact value: 2**(exponent - mantissa bits)
+            ulp = mpmath.mpf(2) ** (mpmath.floor(mpmath.log(mag, 2)) - fi.nmant)
+            out[i] = float(abs(mpmath.mpf(float(c)) - e) / ulp)
+    return out
+
+
+def record_ulps(name: str, dtype, errors) -> float:
+    """Remember the worst error of ``name`` in ``dtype``; return this batch's worst."""
+    worst = float(np.max(errors)) if len(errors) else 0.0
+    key = (name, np.dtype(dtype).name)
+    _WORST[key] = max(_WORST[key], worst)
+    return worst
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _WORST:
+        return
+    tr = terminalreporter
+    tr.section("worst error against mpmath (ulps, normal range)")
+    names = sorted({k[0] for k in _WORST})
+    tr.write_line(f"{'function':<28}{'float32':>10}{'float64':>10}")
+    for name in names:
+        cells = []
+        for dt in ("float32", "float64"):
+            v = _WORST.get((name, dt))
+            cells.append(f"{v:>10.3f}" if v is not None else f"{'-':>10}")
+        tr.write_line(f"{name:<28}" + "".join(cells))
+
+
+# ---------------------------------------------------------------------- generators
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261124)
+
+
+SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-310, -1e-310, 1e300, -1e300])
+
+
+def variants(x):
+    """The same values as C-order, Fortran-order, non-contiguous, reversed and byte-swapped
+    arrays: every layout must give identical results."""
+    x = np.asarray(x)
+    yield "C", np.ascontiguousarray(x)
+    yield "F", np.asfortranarray(x)
+    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],) if x.ndim else (), dtype=x.dtype)
+    if x.ndim:
+        big[..., ::2] = x
+        yield "strided", big[..., ::2]
+        rev = np.ascontiguousarray(x[..., ::-1])
+        yield "negative-stride", rev[..., ::-1]
+    yield "byteswapped", x.astype(x.dtype.newbyteorder(">" if x.dtype.byteorder != ">" else "<"))
