@@ -30,11 +30,14 @@ def exact_softmax(x, temperature=1.0, log=False):
         t = mpmath.mpf(float(temperature))
         xs = [v / t for v in _mp(x)]
         m = max(xs)
-        total = mpmath.fsum(mpmath.exp(v - m) for v in xs)
+        # log(c) + log1p(rest / c): log(1 + tiny) at a fixed precision would keep only
+        # MP_DIGITS - |log10(tiny)| digits of the tiny part.
+        c = sum(1 for v in xs if v == m)
+        rest = mpmath.fsum(mpmath.exp(v - m) for v in xs if v != m)
         if log:
-            lse = m + mpmath.log(total)
-            return [v - lse for v in xs]
-        return [mpmath.exp(v - m) / total for v in xs]
+            lse = mpmath.log(c) + mpmath.log1p(rest / c)
+            return [v - m - lse for v in xs]
+        return [mpmath.exp(v - m) / (c + rest) for v in xs]
 
 
 def exact_logsumexp(x, b=None):
@@ -43,8 +46,11 @@ def exact_logsumexp(x, b=None):
         xs = _mp(x)
         bs = [mpmath.mpf(1)] * len(xs) if b is None else _mp(b)
         m = max(xs)
-        total = mpmath.fsum(bi * mpmath.exp(v - m) for v, bi in zip(xs, bs))
-        return m + mpmath.log(abs(total))
+        top = mpmath.fsum(bi for v, bi in zip(xs, bs) if v == m)
+        rest = mpmath.fsum(bi * mpmath.exp(v - m) for v, bi in zip(xs, bs) if v != m)
+        if top == 0:
+            return m + mpmath.log(abs(rest))
+        return m + mpmath.log(abs(top)) + mpmath.log1p(rest / top)
 
 
 def exact_smooth_max(x, k):
@@ -52,7 +58,9 @@ def exact_smooth_max(x, k):
         kk = mpmath.mpf(float(k))
         xs = [kk * v for v in _mp(x)]
         m = max(xs)
-        return (m + mpmath.log(mpmath.fsum(mpmath.exp(v - m) for v in xs))) / kk
+        c = sum(1 for v in xs if v == m)
+        rest = mpmath.fsum(mpmath.exp(v - m) for v in xs if v != m)
+        return (m + mpmath.log(c) + mpmath.log1p(rest / c)) / kk
 
 
 # ---------------------------------------------------------------------- ulp errors

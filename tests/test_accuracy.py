@@ -36,7 +36,7 @@ def _cases(dtype, rng):
         x[rng.integers(n)] = rng.uniform(0.01, 0.99)
         cases.append((f"inexact shift n={n}", x, 1.0))
     # a dominant entry: its log-probability is -log1p(tiny).
-    for gap in (15.0, 30.0, 60.0):
+    for gap in (15.0, 30.0, 60.0, 85.0) + ((300.0,) if dtype == np.float64 else ()):
         x = -gap - rng.uniform(0, 5, size=9)
         x = np.concatenate([[0.3], x])
         cases.append((f"dominant gap={gap}", x, 1.0))

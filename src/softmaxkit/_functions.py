@@ -143,8 +143,8 @@ def log_softmax(
     Examples
     --------
     >>> import softmaxkit as sk
-    >>> sk.log_softmax([1000.0, 1.0])
-    array([   0., -999.])
+    >>> sk.log_softmax([1000.0, 1.0])  # -0.0: the exact value -exp(-999) is negative
+    array([  -0., -999.])
     >>> float(sk.log_softmax([0.0, -40.0])[0])
     -4.248354255291589e-18
     """
@@ -292,8 +292,8 @@ def smooth_max(x: ArrayLike, axis: Axis = -1, *, k: float = 1.0, keepdims: bool 
     Examples
     --------
     >>> import softmaxkit as sk
-    >>> float(sk.smooth_max([1.0, 2.0], k=1))
-    2.3132616875182226
+    >>> float(sk.smooth_max([1.0, 2.0], k=1))  # log(e + e**2), correctly rounded
+    2.313261687518223
     >>> float(sk.smooth_max([1.0, 2.0], k=10))
     2.0000045398899218
     """

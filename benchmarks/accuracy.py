@@ -1,0 +1,116 @@
+"""Worst error in ulps against mpmath: softmaxkit, SciPy and PyTorch on the same inputs.
+
+Not a test: it prints a markdown table (and writes benchmarks/results/accuracy.json).
+The inputs are those where plain implementations lose accuracy: ``x - max`` inexact
+(a small maximum among large-magnitude entries) and a dominant entry whose
+log-probability is tiny, plus ordinary random rows.
+
+    python benchmarks/accuracy.py [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import scipy.special as ss
+
+import softmaxkit as sk
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+DIGITS = 40
+
+
+def exact(x, log):
+    with mpmath.workdps(DIGITS):
+        xs = [mpmath.mpf(float(v)) for v in x]
+        m = max(xs)
+        # log of the sum as log(c) + log1p(rest / c): at a fixed precision, log(1 + tiny)
+        # would keep only DIGITS - |log10(tiny)| digits of the tiny part.
+        c = sum(1 for v in xs if v == m)
+        rest = mpmath.fsum(mpmath.exp(v - m) for v in xs if v != m)
+        if log:
+            lse = mpmath.log(c) + mpmath.log1p(rest / c)
+            return [v - m - lse for v in xs]
+        return [mpmath.exp(v - m) / (c + rest) for v in xs]
+
+
+def ulps(got, ref, dtype):
+    fi = np.finfo(dtype)
+    worst = 0.0
+    with mpmath.workdps(DIGITS):
+        for g, e in zip(np.asarray(got, dtype=np.float64), ref):
+            if not fi.tiny <= abs(e) <= fi.max:
+                continue
+            ulp = mpmath.mpf(2) ** (mpmath.floor(mpmath.log(abs(e), 2)) - fi.nmant)
+            worst = max(worst, float(abs(mpmath.mpf(float(g)) - e) / ulp))
+    return worst
+
+
+def rows(dtype, n_rows, rng):
+    lim = 80.0 if dtype == np.float32 else 700.0
+    for i in range(n_rows):
+        kind = i % 3
+        if kind == 0:
+            x = rng.normal(scale=5, size=64)
+        elif kind == 1:  # inexact shift
+            x = -rng.uniform(1.0, lim, size=64)
+            x[rng.integers(64)] = rng.uniform(0.01, 0.99)
+        else:  # dominant entry
+            x = np.concatenate([[0.25], -rng.uniform(20.0, 60.0, size=63)])
+        yield x.astype(dtype)
+
+
+def implementations():
+    yield "softmaxkit", sk.softmax, sk.log_softmax
+    yield "scipy.special", ss.softmax, ss.log_softmax
+    if torch is not None:
+        def tsm(x):
+            return torch.softmax(torch.from_numpy(x), -1).numpy()
+
+        def tlsm(x):
+            return torch.log_softmax(torch.from_numpy(x), -1).numpy()
+
+        yield f"torch {torch.__version__}", tsm, tlsm
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=60, help="rows of 64 per dtype")
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    results = {}
+    for dtype in (np.float32, np.float64):
+        data = list(rows(dtype, args.rows, rng))
+        refs = {log: [exact(x, log) for x in data] for log in (False, True)}
+        for name, fsm, flsm in implementations():
+            for log, fn in ((False, fsm), (True, flsm)):
+                worst = max(ulps(fn(x), r, dtype) for x, r in zip(data, refs[log]))
+                key = (name, "log_softmax" if log else "softmax", np.dtype(dtype).name)
+                results[key] = worst
+    names = sorted({k[0] for k in results}, key=lambda s: (s != "softmaxkit", s))
+    print(f"Worst error in ulps over {args.rows} rows of 64 per dtype (normal range)\n")
+    print("| implementation | softmax f32 | softmax f64 | log_softmax f32 | log_softmax f64 |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        cells = [results[(name, f, d)] for f in ("softmax", "log_softmax")
+                 for d in ("float32", "float64")]
+        print(f"| {name} | " + " | ".join(f"{c:,.2f}" for c in cells) + " |")
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "accuracy.json").write_text(json.dumps(
+        [{"implementation": k[0], "function": k[1], "dtype": k[2], "worst_ulps": v}
+         for k, v in results.items()], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

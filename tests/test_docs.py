@@ -1,0 +1,37 @@
+"""Every example in the docstrings and the README runs and prints what it shows."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import softmaxkit
+from softmaxkit import _functions
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+
+
+@pytest.mark.parametrize("module", [softmaxkit, _functions], ids=lambda m: m.__name__)
+def test_docstring_examples(module):
+    with np.printoptions(legacy=False):
+        result = doctest.testmod(module, optionflags=FLAGS, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_every_public_function_has_an_example():
+    for name in softmaxkit.__all__:
+        if name.startswith("__"):
+            continue
+        doc = getattr(softmaxkit, name).__doc__
+        assert doc and "Examples" in doc and ">>>" in doc, name
+
+
+def test_readme_examples():
+    result = doctest.testfile(str(README), module_relative=False, optionflags=FLAGS)
+    assert result.attempted > 0
+    assert result.failed == 0
