@@ -83,7 +83,7 @@ def test_scipy_loses_ulps_that_softmaxkit_keeps(dtype, rng):
     x = _hard_case(dtype, rng)
     exact = exact_softmax(x)
     assert ulp_errors(ss.softmax(x), exact, dtype).max() > 8
-    assert ulp_errors(sk.softmax(x), exact, dtype).max() <= 1
+    assert ulp_errors(sk.softmax(x), exact, dtype).max() <= 2
 
 
 @needs_torch
@@ -92,4 +92,4 @@ def test_torch_loses_ulps_that_softmaxkit_keeps(dtype, rng):
     x = _hard_case(dtype, rng)
     exact = exact_softmax(x)
     assert ulp_errors(_torch(torch.softmax, x, -1), exact, dtype).max() > 8
-    assert ulp_errors(sk.softmax(x), exact, dtype).max() <= 1
+    assert ulp_errors(sk.softmax(x), exact, dtype).max() <= 2

@@ -7,6 +7,7 @@ array([0.09003057, 0.24472847, 0.66524096])
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._config import backend, get_backend, get_num_threads, set_backend, set_num_threads
 from ._functions import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
 
 try:
@@ -16,6 +17,11 @@ except PackageNotFoundError:  # imported from a source tree that is not installe
 
 __all__ = [
     "__version__",
+    "backend",
+    "get_backend",
+    "get_num_threads",
+    "set_backend",
+    "set_num_threads",
     "hardmax",
     "log_softmax",
     "logsumexp",

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,15 +42,21 @@ class _Parser(argparse.ArgumentParser):
 # --------------------------------------------------------------------------- input
 
 
-def _parse_rows(text: str, source: str) -> np.ndarray:
-    """Numbers separated by spaces or commas; one row per non-empty line."""
+def _parse_rows(text: str, source: str, *, keep_2d: bool = False) -> np.ndarray:
+    """Numbers separated by spaces or commas; one row per non-empty line.
+
+    One row gives a 1-D array unless ``keep_2d`` (files keep their rows).
+    """
     rows = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        tokens = [t for t in re.split(r"[,\s]+", line.strip()) if t]
-        if not tokens:
+        line = line.strip()
+        if not line:
             continue
+        tokens = re.split(r"\s*,\s*|\s+", line)
         row = []
         for col, tok in enumerate(tokens, 1):
+            if not tok:
+                raise UsageError(f"{source}: line {lineno}, column {col}: empty field")
             try:
                 row.append(float(tok))
             except ValueError:
@@ -66,25 +73,31 @@ def _parse_rows(text: str, source: str) -> np.ndarray:
                 f"{source}: row {i} has {len(row)} numbers but row 1 has {width}"
             )
     arr = np.array(rows, dtype=np.float64)
-    return arr[0] if len(rows) == 1 else arr
+    return arr[0] if len(rows) == 1 and not keep_2d else arr
 
 
 def _read_file(path: str) -> np.ndarray:
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".npy", ".csv", ".txt"):
-        raise UsageError(f"{path}: unsupported input format {suffix!r} (use .npy or .csv)")
+        raise UsageError(
+            f"{path}: unsupported input format {suffix!r} (use .npy, .csv or .txt)"
+        )
     try:
-        if suffix == ".npy":
-            arr = np.load(p, allow_pickle=False)
-        else:
-            return _parse_rows(p.read_text(encoding="utf-8"), path)
+        if suffix != ".npy":
+            # utf-8-sig: spreadsheets start their CSV files with a byte-order mark
+            return _parse_rows(p.read_text(encoding="utf-8-sig"), path, keep_2d=True)
+        arr = np.load(p, allow_pickle=False)
     except UsageError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"{path}: cannot read: {reason}") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+    if not isinstance(arr, np.ndarray):  # an .npz archive under a .npy name
+        if hasattr(arr, "close"):
+            arr.close()
+        raise UsageError(f"{path}: expected a single array, got a .npz archive")
+    if arr.dtype.kind not in "biuf":
         raise UsageError(f"{path}: expected an array of real numbers, got dtype {arr.dtype}")
     return arr
 
@@ -175,6 +188,10 @@ def _write_atomic(path: str, arr: np.ndarray) -> None:
     fd, tmp = None, None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=directory)
+        # mkstemp creates the file 0600: give it the mode a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fd = None
             if suffix == ".npy":
@@ -183,6 +200,8 @@ def _write_atomic(path: str, arr: np.ndarray) -> None:
                 digits = 9 if arr.dtype.itemsize <= 4 else 17
                 np.savetxt(fh, np.atleast_2d(arr) if arr.ndim < 2 else arr.reshape(
                     -1, arr.shape[-1]), fmt=f"%.{digits}g", delimiter=",")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, p)
         tmp = None
     except OSError as exc:
@@ -196,6 +215,8 @@ def _write_atomic(path: str, arr: np.ndarray) -> None:
 
 def _emit(args, result, meta: dict) -> None:
     result = np.asarray(result)
+    if getattr(args, "output", None) and args.json:
+        raise UsageError("--json prints to stdout; it cannot be combined with --output")
     if getattr(args, "output", None):
         _write_atomic(args.output, result)
         return

@@ -32,8 +32,7 @@ def worked_examples() -> None:
         _title("3. log-softmax stays in log space")
         x = np.array([1000.0, 1.0])
         print(f"x = {x}:  log_softmax(x) = {log_softmax(x)}")
-        print("(log(softmax(x)) would give -inf for the second entry: exp(-999) underflows;")
-        print(" the first is -0.0 because the exact value, -exp(-999), is negative.)")
+        print("(log(softmax(x)) would give -inf for the second entry: exp(-999) underflows.)")
         print(f"log_softmax([0, -40])[0] = {float(log_softmax([0.0, -40.0])[0])!r}  (= -exp(-40))")
 
         _title("4. log-sum-exp is a smooth maximum; sharpness k makes it harder")

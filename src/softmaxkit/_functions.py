@@ -1,9 +1,10 @@
 """The softmax family: validation, then dispatch to an implementation.
 
 Every public function validates all of its arguments first (``_validation``), then
-hands normalized input (a floating array, a tuple of axes, a broadcast mask) to the
-implementation in ``_reference``. Results are written to ``out`` only once they are
-complete, so an error never leaves ``out`` half-written.
+hands normalized input (a floating array, a tuple of axes, a broadcast mask) to an
+implementation: the native kernels (``_native``) where they apply, else the NumPy
+reference (``_reference``), which ``set_backend("numpy")`` selects everywhere. Nothing
+is written to ``out`` before every argument has been checked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import _reference
+from . import _config, _native, _reference
 from . import _validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "smooth_max", "hardmax", "std_norm"]
@@ -37,10 +38,26 @@ def _normalize(
     t = v.positive_number(fname, temperature, "temperature")
     mask = v.mask(fname, where, arr.shape)
     out = v.out_array(fname, out, arr.shape, arr.dtype)
+    if _use_native(arr, axes, t):
+        if mask is not None:
+            # Masked entries weigh nothing: -inf (+inf before negation) gives exactly
+            # the masked semantics, NaN and inf in masked entries included.
+            fill = np.array(np.inf if negate else -np.inf, dtype=arr.dtype)
+            arr = np.where(mask, arr, fill)
+        res = _native.softmax(arr, axes, temperature=t, log=log, negate=negate, out=out)
+        return res if out is not None else _finish(res, None)
     if negate:
         arr = -arr
     res = _reference.softmax(arr, axes, temperature=t, where=mask, log=log)
     return _finish(res, out)
+
+
+def _use_native(arr: np.ndarray, axes: tuple[int, ...], temperature: float = 1.0) -> bool:
+    """Whether the native kernels compute this call (else the NumPy reference)."""
+    if _config.get_backend() != "native" or not axes or not _native.supports(arr):
+        return False
+    # float32 kernels hold the temperature in float32 range with room to spare
+    return arr.dtype == np.float64 or 1e-30 <= temperature <= 1e30
 
 
 def softmax(
@@ -143,8 +160,8 @@ def log_softmax(
     Examples
     --------
     >>> import softmaxkit as sk
-    >>> sk.log_softmax([1000.0, 1.0])  # -0.0: the exact value -exp(-999) is negative
-    array([  -0., -999.])
+    >>> sk.log_softmax([1000.0, 1.0])[1]  # log(softmax) would give -inf
+    np.float64(-999.0)
     >>> float(sk.log_softmax([0.0, -40.0])[0])
     -4.248354255291589e-18
     """
@@ -256,6 +273,15 @@ def logsumexp(
         bw = None if bw is None else bw.reshape(1)
     axes = v.axes_tuple(fname, axis, arr.ndim)
     mask = v.mask(fname, where, arr.shape)
+    if bw is None and _use_native(arr, axes):
+        if mask is not None:
+            arr = np.where(mask, arr, np.array(-np.inf, dtype=arr.dtype))
+        res = _native.logsumexp(arr, axes, keepdims=keepdims)
+        if not return_sign:
+            return _finish(res, None)
+        with np.errstate(invalid="ignore"):
+            sgn = np.where(np.isnan(res), np.nan, np.where(res == -np.inf, 0, 1))
+        return _finish(res, None), _finish(sgn.astype(res.dtype), None)
     res = _reference.logsumexp(
         arr, axes, b=bw, where=mask, keepdims=keepdims, return_sign=return_sign
     )

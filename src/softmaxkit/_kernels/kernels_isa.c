@@ -1,0 +1,253 @@
+/*
+ * One instruction set's build of the kernels. meson.build compiles this file once per
+ * ISA with -DSK_BUILD_AVX512, -DSK_BUILD_AVX2 or neither (the baseline, which is also
+ * what non-x86 machines build), each with its own -m flags and SK_ISA_SUFFIX. The
+ * kernel code itself (kernels.inc) is written once with GCC vector extensions; what
+ * differs per ISA is the vector width, FMA, and how a 16-entry table is looked up.
+ *
+ * Built with -ffp-contract=off: the exact two-sum and Dekker products must not be
+ * fused behind our back; every fused multiply-add is an explicit VFMA.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "exp_tables.h"
+#include "softmax.h"
+
+#if defined(SK_BUILD_AVX512)
+#include <immintrin.h>
+#define SK_VBYTES 64
+#elif defined(SK_BUILD_AVX2)
+#include <immintrin.h>
+#define SK_VBYTES 32
+#else
+#define SK_VBYTES 16
+#endif
+
+#define SK_CAT_(a, b) a##b
+#define SK_CAT(a, b) SK_CAT_(a, b)
+#define SK_NAME(f) SK_CAT(f, SK_ISA_SUFFIX)
+
+/* Longest slice handled by one thread when there are fewer slices than threads. */
+#define SK_SPLIT_SLICE (1 << 15)
+#define SK_MAX_THREADS 256
+
+/* ===================================================================== float32 */
+
+typedef float vf32 __attribute__((vector_size(SK_VBYTES)));
+typedef int32_t vi32 __attribute__((vector_size(SK_VBYTES)));
+typedef double vacc32 __attribute__((vector_size(SK_VBYTES * 2)));
+
+#if defined(SK_BUILD_AVX512)
+#define VFMA_F32(a, b, c) ((vf32)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
+#define LOOKUP16_F32(tab, j) ((vf32)_mm512_permutexvar_ps((__m512i)(j), _mm512_loadu_ps(tab)))
+#elif defined(SK_BUILD_AVX2)
+#define VFMA_F32(a, b, c) ((vf32)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
+static inline vf32 lookup16_f32(const float *tab, vi32 j)
+{
+    __m256 lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(tab), (__m256i)j);
+    __m256 hi = _mm256_permutevar8x32_ps(_mm256_loadu_ps(tab + 8), (__m256i)j);
+    return (vf32)_mm256_blendv_ps(lo, hi, (__m256)(j << 28)); /* bit 3 of j -> sign */
+}
+#define LOOKUP16_F32(tab, j) lookup16_f32(tab, j)
+#else
+#define VFMA_F32(a, b, c) ((a) * (b) + (c))
+static inline vf32 lookup16_f32(const float *tab, vi32 j)
+{
+    vf32 r;
+    for (int l = 0; l < (int)(SK_VBYTES / 4); l++) r[l] = tab[j[l]];
+    return r;
+}
+#define LOOKUP16_F32(tab, j) lookup16_f32(tab, j)
+#endif
+
+typedef struct {
+    vacc32 hi; /* the exponentials, summed in double */
+    vf32 lo;   /* their rounding errors */
+} acc_f32;
+
+static inline void acc_init_f32(acc_f32 *a) { memset(a, 0, sizeof *a); }
+
+static inline void acc_add_f32(acc_f32 *a, vf32 e, vf32 lo)
+{
+    a->hi += __builtin_convertvector(e, vacc32);
+    a->lo += lo;
+}
+
+static inline void acc_merge_f32(acc_f32 *a, const acc_f32 *b)
+{
+    a->hi += b->hi;
+    a->lo += b->lo;
+}
+
+static inline void acc_total_f32(const acc_f32 *a, double *hi, double *lo)
+{
+    double s = 0, c = 0;
+    for (int l = 0; l < (int)(SK_VBYTES / 4); l++) {
+        s += a->hi[l];
+        c += a->lo[l];
+    }
+    *hi = s + c;
+    *lo = 0;
+}
+
+/* d - q*t exactly, where q = fl(d / t). */
+#if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
+#define TWO_PROD_REM_F32(q, t, d) VFMA_F32(-(q), t, d)
+#else
+static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
+{
+    /* Dekker's product with Veltkamp splits; |q| is capped so the split cannot
+     * overflow (beyond the cap the correction is far below an ulp of q). */
+    const vf32 cap = (vf32){0} + 0x1p100f, k = (vf32){0} + 4097.0f;
+    vi32 small = (q < cap) & (q > -cap);
+    vf32 qs = (vf32)(small & (vi32)q);
+    vf32 p = qs * t;
+    vf32 c = k * qs, qh = c - (c - qs), ql = qs - qh;
+    vf32 c2 = k * t, th = c2 - (c2 - t), tl = t - th;
+    vf32 err = ((qh * th - p) + qh * tl + ql * th) + ql * tl;
+    return (vf32)(small & (vi32)((d - p) - err));
+}
+#define TWO_PROD_REM_F32(q, t, d) two_prod_rem_f32(q, t, d)
+#endif
+
+#define T float
+#define V vf32
+#define VI vi32
+#define VL ((int)(SK_VBYTES / 4))
+#define F(name) SK_CAT(name, _f32)
+#define VFMA VFMA_F32
+#define LOOKUP16 LOOKUP16_F32
+#define TWO_PROD_REM TWO_PROD_REM_F32
+#define EXP_MAGIC 0x1.8p23f
+#define EXP_CLAMP 110.0f
+#define EXP_16_OVER_LN2 SK_16_OVER_LN2_F32
+#define EXP_LN2_16_HI SK_LN2_16_HI_F32
+#define EXP_LN2_16_LO SK_LN2_16_LO_F32
+#define EXP_TABLE_HI sk_exp2_16_hi_f32
+#define EXP_TABLE_LO sk_exp2_16_lo_f32
+#define EXP_BIAS 127
+#define EXP_MANT_BITS 23
+/* exp(r) - 1 for |r| <= ln2/32: Taylor to r**4 (truncation < 5e-11 relative) */
+#define EXP_POLY(r) ((r) * (1.0f + (r) * (0.5f + (r) * (0x1.555556p-3f + (r) * 0x1.555556p-5f))))
+#include "kernels.inc"
+#undef T
+#undef V
+#undef VI
+#undef VL
+#undef F
+#undef VFMA
+#undef LOOKUP16
+#undef TWO_PROD_REM
+#undef EXP_MAGIC
+#undef EXP_CLAMP
+#undef EXP_16_OVER_LN2
+#undef EXP_LN2_16_HI
+#undef EXP_LN2_16_LO
+#undef EXP_TABLE_HI
+#undef EXP_TABLE_LO
+#undef EXP_BIAS
+#undef EXP_MANT_BITS
+#undef EXP_POLY
+
+/* ===================================================================== float64 */
+
+typedef double vf64 __attribute__((vector_size(SK_VBYTES)));
+typedef int64_t vi64 __attribute__((vector_size(SK_VBYTES)));
+
+#if defined(SK_BUILD_AVX512)
+#define VFMA_F64(a, b, c) ((vf64)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+#define LOOKUP16_F64(tab, j)                                                              \
+    ((vf64)_mm512_permutex2var_pd(_mm512_loadu_pd(tab), (__m512i)(j), _mm512_loadu_pd((tab) + 8)))
+#elif defined(SK_BUILD_AVX2)
+#define VFMA_F64(a, b, c) ((vf64)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#define LOOKUP16_F64(tab, j) ((vf64)_mm256_i64gather_pd(tab, (__m256i)(j), 8))
+#else
+#define VFMA_F64(a, b, c) ((a) * (b) + (c))
+static inline vf64 lookup16_f64(const double *tab, vi64 j)
+{
+    vf64 r;
+    for (int l = 0; l < (int)(SK_VBYTES / 8); l++) r[l] = tab[j[l]];
+    return r;
+}
+#define LOOKUP16_F64(tab, j) lookup16_f64(tab, j)
+#endif
+
+typedef struct {
+    vf64 hi; /* running sums */
+    vf64 lo; /* their exact rounding errors (two-sum) plus the exponentials' errors */
+} acc_f64;
+
+static inline void acc_init_f64(acc_f64 *a) { memset(a, 0, sizeof *a); }
+
+static inline void acc_add_f64(acc_f64 *a, vf64 e, vf64 lo)
+{
+    vf64 s = a->hi + e;
+    vf64 bb = s - a->hi;
+    vf64 err = (a->hi - (s - bb)) + (e - bb);
+    a->lo += err + lo;
+    a->hi = s;
+}
+
+static inline void acc_merge_f64(acc_f64 *a, const acc_f64 *b)
+{
+    acc_add_f64(a, b->hi, b->lo);
+}
+
+static inline void acc_total_f64(const acc_f64 *a, double *hi, double *lo)
+{
+    double s = 0, c = 0;
+    for (int l = 0; l < (int)(SK_VBYTES / 8); l++) {
+        double t = s + a->hi[l];
+        double bb = t - s;
+        c += ((s - (t - bb)) + (a->hi[l] - bb)) + a->lo[l];
+        s = t;
+    }
+    *hi = s + c;
+    *lo = c - (*hi - s);
+}
+
+#if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
+#define TWO_PROD_REM_F64(q, t, d) VFMA_F64(-(q), t, d)
+#else
+static inline vf64 two_prod_rem_f64(vf64 q, vf64 t, vf64 d)
+{
+    const vf64 cap = (vf64){0} + 0x1p900, k = (vf64){0} + 134217729.0;
+    vi64 small = (q < cap) & (q > -cap);
+    vf64 qs = (vf64)(small & (vi64)q);
+    vf64 p = qs * t;
+    vf64 c = k * qs, qh = c - (c - qs), ql = qs - qh;
+    vf64 c2 = k * t, th = c2 - (c2 - t), tl = t - th;
+    vf64 err = ((qh * th - p) + qh * tl + ql * th) + ql * tl;
+    return (vf64)(small & (vi64)((d - p) - err));
+}
+#define TWO_PROD_REM_F64(q, t, d) two_prod_rem_f64(q, t, d)
+#endif
+
+#define T double
+#define V vf64
+#define VI vi64
+#define VL ((int)(SK_VBYTES / 8))
+#define F(name) SK_CAT(name, _f64)
+#define VFMA VFMA_F64
+#define LOOKUP16 LOOKUP16_F64
+#define TWO_PROD_REM TWO_PROD_REM_F64
+#define EXP_MAGIC 0x1.8p52
+#define EXP_CLAMP 750.0
+#define EXP_16_OVER_LN2 SK_16_OVER_LN2_F64
+#define EXP_LN2_16_HI SK_LN2_16_HI_F64
+#define EXP_LN2_16_LO SK_LN2_16_LO_F64
+#define EXP_TABLE_HI sk_exp2_16_hi_f64
+#define EXP_TABLE_LO sk_exp2_16_lo_f64
+#define EXP_BIAS 1023
+#define EXP_MANT_BITS 52
+/* exp(r) - 1 for |r| <= ln2/32: Taylor to r**7 (truncation < 1.2e-18 relative) */
+#define EXP_POLY(r)                                                                          \
+    ((r) * (1.0 + (r) * (0.5 + (r) * (0x1.5555555555555p-3 + (r) * (0x1.5555555555555p-5 + \
+     (r) * (0x1.1111111111111p-7 + (r) * (0x1.6c16c16c16c17p-10 + (r) * 0x1.a01a01a01a01ap-13)))))))
+#include "kernels.inc"

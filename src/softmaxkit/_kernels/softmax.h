@@ -1,0 +1,79 @@
+/*
+ * softmaxkit native kernels: the plain C interface (no Python.h).
+ *
+ * Every kernel works on a strided 3-D view (outer, n, inner) and reduces over the
+ * middle axis: one "slice" is the n elements x[o, :, i]. Strides are in elements, not
+ * bytes, and may be negative. The Python layer validates everything first; the kernels
+ * only compute and return a status code.
+ *
+ * Numerics (see the README, "Numerics contract"): the maximum is subtracted with an
+ * exact two-sum whose low part is folded into the exponential's reduced argument; exp
+ * uses a 16-entry table of 2**(j/16) split into hi + lo and a short polynomial; the
+ * row sum carries each exponential's rounding error; the final scale multiplies by
+ * 1/sum held as two numbers. Special values: NaN in a slice -> all NaN; +inf entries
+ * share the mass; a slice with nothing that weighs -> 0 (log: -inf).
+ */
+#ifndef SK_SOFTMAX_H
+#define SK_SOFTMAX_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sk_status { SK_OK = 0, SK_ENOMEM = 1, SK_EINVAL = 2 };
+
+enum sk_flags {
+    SK_LOG = 1,    /* log_softmax instead of softmax */
+    SK_NEGATE = 2  /* use -x (softmin) */
+};
+
+enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
+
+/*
+ * sk_softmax_f32 / sk_softmax_f64: softmax or log-softmax of x / temperature.
+ *   x           IN   data of the view, shape[3] = {outer, n, inner}, strides xs[3]
+ *   y           OUT  result, same shape, strides ys[3]. May be x itself with the same
+ *                    strides (in place); must not overlap x otherwise.
+ *   temperature IN   finite, > 0
+ *   flags       IN   SK_LOG | SK_NEGATE
+ *   nthreads    IN   threads to use at most (>= 1)
+ * Returns SK_OK, SK_ENOMEM (scratch could not be allocated; y is then unspecified) or
+ * SK_EINVAL (a negative extent).
+ */
+int sk_softmax_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
+                   float *y, const ptrdiff_t ys[3], double temperature, int flags,
+                   int nthreads);
+int sk_softmax_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
+                   double *y, const ptrdiff_t ys[3], double temperature, int flags,
+                   int nthreads);
+
+/*
+ * sk_logsumexp_f32 / sk_logsumexp_f64: log(sum(exp(x))) over the middle axis.
+ *   x        IN   shape[3] = {outer, n, inner}, strides xs[3]
+ *   y        OUT  shape {outer, inner}, strides ys[2]
+ *   nthreads IN   threads to use at most (>= 1)
+ * Returns SK_OK, SK_ENOMEM or SK_EINVAL.
+ */
+int sk_logsumexp_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
+                     float *y, const ptrdiff_t ys[2], int nthreads);
+int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
+                     double *y, const ptrdiff_t ys[2], int nthreads);
+
+/* The instruction set the kernels use: the best the CPU has, or the one forced by
+ * sk_set_isa. sk_set_isa returns the ISA now in use (a request the CPU cannot run
+ * falls back to the best it can). */
+int sk_isa(void);
+int sk_set_isa(int isa);
+int sk_cpu_isa(void);
+
+/* The most threads the kernels may use: OpenMP's current limit (which threadpoolctl
+ * and OMP_NUM_THREADS control), or 1 in a build without OpenMP. */
+int sk_max_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,154 @@
+"""The native kernels from Python: NumPy arrays in, strided 3-D views to the C code.
+
+The kernels reduce over the middle axis of a view (outer, n, inner) given by a data
+pointer and element strides. This module finds such a view of the caller's arrays
+without copying whenever the layout allows (any strides, negative ones included, as
+long as the dimensions before and after the reduced axes merge); otherwise it copies.
+Everything passed to C has been validated by ``_functions``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import _config
+from ._kernels import _ext
+
+ISAS = ("baseline", "avx2", "avx512")
+_STATUS = {1: MemoryError, 2: ValueError}
+
+if os.environ.get("SOFTMAXKIT_ISA"):
+    _name = os.environ["SOFTMAXKIT_ISA"].strip().lower()
+    if _name in ISAS:
+        _ext.set_isa(ISAS.index(_name))
+
+
+def isa() -> str:
+    """The instruction set the kernels use."""
+    return ISAS[_ext.isa()]
+
+
+def cpu_isa() -> str:
+    """The best instruction set this CPU runs."""
+    return ISAS[_ext.cpu_isa()]
+
+
+def set_isa(name: str) -> str:
+    """Use ``name`` (at most the CPU's best); returns the one now in use."""
+    if name not in ISAS:
+        raise ValueError(f"set_isa: 'name' must be one of {ISAS}, got {name!r}")
+    return ISAS[_ext.set_isa(ISAS.index(name))]
+
+
+def supports(arr: np.ndarray) -> bool:
+    """Whether the kernels compute this dtype (float16 goes through float32)."""
+    return arr.dtype in (np.float16, np.float32, np.float64)
+
+
+def _merge(shape, strides, dims):
+    """One (extent, stride) for ``dims`` of a strided array, or None if they do not merge."""
+    extent, stride, prev = 1, 0, None
+    for d in dims:
+        if shape[d] == 1:
+            continue
+        if prev is not None and strides[prev] != strides[d] * shape[d]:
+            return None
+        extent = extent * shape[d] if prev is not None else shape[d]
+        stride = strides[d]
+        prev = d
+    return extent, stride
+
+
+def view3(arr: np.ndarray, axes: tuple[int, ...]):
+    """``((outer, n, inner), (so, sn, si))`` of ``arr`` around consecutive ``axes``, or None."""
+    if any(s % arr.itemsize for s in arr.strides):
+        return None
+    strides = [s // arr.itemsize for s in arr.strides]
+    lo, hi = min(axes), max(axes)
+    parts = [range(lo), range(lo, hi + 1), range(hi + 1, arr.ndim)]
+    merged = [_merge(arr.shape, strides, p) for p in parts]
+    if None in merged:
+        return None
+    return tuple(m[0] for m in merged), tuple(m[1] for m in merged)
+
+
+def _call_softmax(x, y, shape, xs, ys, temperature, flags):
+    status = _ext.softmax(
+        x.dtype == np.float64, x.ctypes.data, *shape, *xs, y.ctypes.data, *ys,
+        float(temperature), flags, _config.get_num_threads(),
+    )
+    if status:
+        raise _STATUS[status]("softmax kernel failed")
+
+
+def softmax(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
+    """Softmax (log-softmax) of ``x`` over ``axes`` into ``out`` (or a new array)."""
+    result_dtype = x.dtype
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    flags = (1 if log else 0) | (2 if negate else 0)
+    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    v = view3(x, axes) if consecutive else None
+    if v is None:
+        # The reduced axes do not merge in place: move them last in a contiguous copy.
+        rest = [d for d in range(x.ndim) if d not in axes]
+        moved = np.ascontiguousarray(np.transpose(x, rest + sorted(axes)))
+        k = len(axes)
+        ymoved = softmax(moved, tuple(range(x.ndim - k, x.ndim)), temperature=temperature,
+                         log=log, negate=negate)
+        y = np.transpose(ymoved, np.argsort(rest + sorted(axes)))
+        if out is not None:
+            np.copyto(out, y)
+            return out
+        return y.astype(result_dtype, copy=False)
+
+    shape, xs = v
+    direct = out is not None and out.dtype == x.dtype
+    if direct and np.may_share_memory(out, x) and not (
+        out.ctypes.data == x.ctypes.data and out.strides == x.strides
+    ):
+        x = x.copy()  # partial overlap: read from a copy
+        shape, xs = view3(x, axes)
+    y = out if direct else np.empty_like(x)
+    yv = view3(y, axes)
+    if yv is None or yv[0] != shape:
+        y = np.empty_like(x)
+        yv = view3(y, axes)
+    if x.size:
+        _call_softmax(x, y, shape, xs, yv[1], temperature, flags)
+    if out is not None and y is not out:
+        np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
+        return out
+    return y if y.dtype == result_dtype else y.astype(result_dtype)
+
+
+def logsumexp(x, axes, *, keepdims=False):
+    """log(sum(exp(x))) over ``axes`` (no weights)."""
+    result_dtype, orig_shape = x.dtype, x.shape
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    v = view3(x, axes) if consecutive else None
+    if v is None:
+        rest = [d for d in range(x.ndim) if d not in axes]
+        x = np.ascontiguousarray(np.transpose(x, rest + sorted(axes)))
+        v = view3(x, tuple(range(len(rest), x.ndim)))
+    (outer, n, inner), xs = v
+    y = np.empty((outer, inner), dtype=x.dtype)
+    if outer * inner:
+        if n == 0:
+            y.fill(-np.inf)
+        else:
+            status = _ext.logsumexp(
+                x.dtype == np.float64, x.ctypes.data, outer, n, inner, *xs,
+                y.ctypes.data, inner, 1, _config.get_num_threads(),
+            )
+            if status:
+                raise _STATUS[status]("logsumexp kernel failed")
+    kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
+    res = y.reshape([s for d, s in enumerate(orig_shape) if d not in axes])
+    if keepdims:
+        res = res.reshape(kept)
+    return res.astype(result_dtype, copy=False)
