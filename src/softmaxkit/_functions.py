@@ -45,6 +45,8 @@ def _normalize(
             fill = np.array(np.inf if negate else -np.inf, dtype=arr.dtype)
             arr = np.where(mask, arr, fill)
         res = _native.softmax(arr, axes, temperature=t, log=log, negate=negate, out=out)
+        if mask is not None:  # the mask wins over a slice made NaN by an unmasked NaN
+            np.copyto(res, -np.inf if log else 0.0, where=~mask)
         return res if out is not None else _finish(res, None)
     if negate:
         arr = -arr

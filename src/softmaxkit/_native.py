@@ -99,10 +99,11 @@ def softmax(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
         ymoved = softmax(moved, tuple(range(x.ndim - k, x.ndim)), temperature=temperature,
                          log=log, negate=negate)
         y = np.transpose(ymoved, np.argsort(rest + sorted(axes)))
-        if out is not None:
-            np.copyto(out, y)
-            return out
-        return y.astype(result_dtype, copy=False)
+        with np.errstate(over="ignore"):
+            if out is not None:
+                np.copyto(out, y)
+                return out
+            return y.astype(result_dtype, copy=False)
 
     shape, xs = v
     direct = out is not None and out.dtype == x.dtype
@@ -118,10 +119,11 @@ def softmax(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
         yv = view3(y, axes)
     if x.size:
         _call_softmax(x, y, shape, xs, yv[1], temperature, flags)
-    if out is not None and y is not out:
-        np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
-        return out
-    return y if y.dtype == result_dtype else y.astype(result_dtype)
+    with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf
+        if out is not None and y is not out:
+            np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
+            return out
+        return y if y.dtype == result_dtype else y.astype(result_dtype)
 
 
 def logsumexp(x, axes, *, keepdims=False):
@@ -151,4 +153,5 @@ def logsumexp(x, axes, *, keepdims=False):
     res = y.reshape([s for d, s in enumerate(orig_shape) if d not in axes])
     if keepdims:
         res = res.reshape(kept)
-    return res.astype(result_dtype, copy=False)
+    with np.errstate(over="ignore"):
+        return res.astype(result_dtype, copy=False)

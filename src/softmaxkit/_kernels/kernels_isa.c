@@ -124,6 +124,8 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #define VFMA VFMA_F32
 #define LOOKUP16 LOOKUP16_F32
 #define TWO_PROD_REM TWO_PROD_REM_F32
+#define REFINE_LOG 0 /* log(sum) in double is already twice float precision */
+#define REST_BIAS 64  /* exp(q) >= 2**-159 here: scaled, the terms stay normal */
 #define EXP_MAGIC 0x1.8p23f
 #define EXP_CLAMP 110.0f
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F32
@@ -144,6 +146,8 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #undef VFMA
 #undef LOOKUP16
 #undef TWO_PROD_REM
+#undef REFINE_LOG
+#undef REST_BIAS
 #undef EXP_MAGIC
 #undef EXP_CLAMP
 #undef EXP_16_OVER_LN2
@@ -237,6 +241,8 @@ static inline vf64 two_prod_rem_f64(vf64 q, vf64 t, vf64 d)
 #define VFMA VFMA_F64
 #define LOOKUP16 LOOKUP16_F64
 #define TWO_PROD_REM TWO_PROD_REM_F64
+#define REFINE_LOG 1
+#define REST_BIAS 128 /* exp(q) >= 2**-1082 here: scaled, the terms stay normal */
 #define EXP_MAGIC 0x1.8p52
 #define EXP_CLAMP 750.0
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F64

@@ -1,0 +1,282 @@
+"""The native kernels against the NumPy reference, on every instruction set this CPU runs.
+
+The reference rounds once from the exact value (``test_accuracy``), so the native
+result must lie within the contract's 2 ulp of it, plus the reference's half ulp.
+Special values must match exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import softmaxkit as sk
+from softmaxkit import _native
+
+ISAS = [isa for isa in _native.ISAS if _native.ISAS.index(isa) <= _native.ISAS.index(
+    _native.cpu_isa())]
+ULPS = 2.5
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    before = _native.isa()
+    assert _native.set_isa(request.param) == request.param
+    yield request.param
+    _native.set_isa(before)
+
+
+@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
+def threads(request):
+    before = sk.get_num_threads()
+    sk.set_num_threads(request.param)
+    yield request.param
+    sk.set_num_threads(before)
+
+
+def reference(fn, *args, **kwargs):
+    with sk.backend("numpy"):
+        return fn(*args, **kwargs)
+
+
+def assert_close(got, ref):
+    """Within ULPS of the reference where finite; identical NaN/inf/zero pattern."""
+    got, ref = np.asarray(got), np.asarray(ref)
+    assert got.dtype == ref.dtype and got.shape == ref.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+    both = np.isfinite(ref)
+    np.testing.assert_array_equal(got[~both & ~np.isnan(ref)], ref[~both & ~np.isnan(ref)])
+    g = got[both].astype(np.float64)
+    r = ref[both].astype(np.float64)
+    tiny = np.finfo(ref.dtype).tiny
+    ulp = np.spacing(np.abs(ref[both])).astype(np.float64)
+    # below the normal range the contract is absolute: a few ulps of the smallest normal
+    err = np.abs(g - r) / np.maximum(ulp, np.spacing(ref.dtype.type(tiny)))
+    assert err.size == 0 or err.max() <= ULPS, (err.max(), g[np.argmax(err)], r[np.argmax(err)])
+
+
+FUNCS = {
+    "softmax": sk.softmax,
+    "log_softmax": sk.log_softmax,
+    "softmin": sk.softmin,
+}
+
+
+# ----------------------------------------------------------------- lengths and widths
+
+# around the vector widths (4, 8, 16 lanes) and the threaded split of long slices
+LENGTHS = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257]
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lengths_around_vector_widths(isa, name, dtype, rng):
+    for n in LENGTHS:
+        x = rng.normal(scale=8, size=(3, n)).astype(dtype)
+        assert_close(FUNCS[name](x), reference(FUNCS[name], x))
+        assert_close(FUNCS[name](x, temperature=0.37), reference(FUNCS[name], x, temperature=0.37))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_lengths(isa, dtype, rng):
+    for n in LENGTHS:
+        x = rng.normal(scale=8, size=(3, n)).astype(dtype)
+        assert_close(sk.logsumexp(x, axis=1), reference(sk.logsumexp, x, axis=1))
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_slices_split_across_threads(isa, threads, log, dtype, rng):
+    fn = sk.log_softmax if log else sk.softmax
+    x = rng.normal(scale=3, size=(1, 100_003)).astype(dtype)
+    assert_close(fn(x), reference(fn, x))
+    x[0, 5000] = np.nan
+    assert np.isnan(fn(x)).all()
+    x[0, 5000] = np.inf
+    x[0, 90000] = np.inf
+    expected = np.zeros_like(x) if not log else np.full_like(x, -np.inf)
+    expected[0, [5000, 90000]] = 0.5 if not log else -np.log(2)
+    np.testing.assert_array_equal(fn(x), expected.astype(dtype))
+    y = np.full((2, 70_000), -np.inf, dtype=dtype)
+    np.testing.assert_array_equal(fn(y), 0 if not log else -np.inf)
+
+
+def test_many_slices_with_threads(threads, rng):
+    x = rng.normal(size=(5000, 37)).astype(np.float32)
+    assert_close(sk.softmax(x), reference(sk.softmax, x))
+    assert_close(sk.logsumexp(x, axis=1), reference(sk.logsumexp, x, axis=1))
+
+
+# ---------------------------------------------------------------------- hypothesis
+
+values = st.one_of(
+    st.floats(-50, 50, width=32),
+    st.sampled_from([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e30, 3e38, -3e38]),
+)
+
+
+@st.composite
+def cases(draw):
+    dtype = draw(st.sampled_from([np.float16, np.float32, np.float64]))
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=9))
+    elements = st.floats(-30, 30, width=16) if dtype == np.float16 else values
+    specials = draw(st.booleans())
+    x = draw(hnp.arrays(dtype, shape, elements=elements if specials else st.floats(
+        -60, 60, width=16 if dtype == np.float16 else 32)))
+    ndim = len(shape)
+    axis = draw(st.one_of(
+        st.integers(-ndim, ndim - 1),
+        st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple),
+    ))
+    layout = draw(st.sampled_from(["C", "F", "reversed", "strided", "transposed"]))
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "reversed":
+        x = x[..., ::-1]
+    elif layout == "strided":
+        big = np.zeros(shape[:-1] + (2 * shape[-1],), dtype=dtype)
+        big[..., ::2] = x
+        x = big[..., ::2]
+    elif layout == "transposed":
+        x = np.ascontiguousarray(x.T).T
+    t = draw(st.sampled_from([1.0, 1.0, 0.5, 0.37, 3.3, 1e-3, 1e3]))
+    masked = draw(st.booleans())
+    where = draw(hnp.arrays(np.bool_, shape)) if masked else None
+    return x, axis, t, where
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@settings(max_examples=250, deadline=None)
+@given(case=cases())
+def test_native_matches_reference(name, case):
+    x, axis, t, where = case
+    keep = x.copy()
+    got = FUNCS[name](x, axis=axis, temperature=t, where=where)
+    assert_close(got, reference(FUNCS[name], x, axis=axis, temperature=t, where=where))
+    np.testing.assert_array_equal(x, keep)  # the input is never modified
+
+
+@settings(max_examples=250, deadline=None)
+@given(case=cases(), keepdims=st.booleans())
+def test_native_logsumexp_matches_reference(case, keepdims):
+    x, axis, _, where = case
+    got = sk.logsumexp(x, axis=axis, where=where, keepdims=keepdims)
+    assert_close(got, reference(sk.logsumexp, x, axis=axis, where=where, keepdims=keepdims))
+
+
+@pytest.mark.parametrize("name", FUNCS)
+def test_every_isa_gives_the_same_contract(name, rng):
+    x = np.concatenate([rng.normal(scale=20, size=(4, 33)),
+                        np.full((1, 33), -np.inf)]).astype(np.float32)
+    x[2, 3] = np.inf
+    ref = reference(FUNCS[name], x, axis=1)
+    before = _native.isa()
+    try:
+        for isa in ISAS:
+            _native.set_isa(isa)
+            assert_close(FUNCS[name](x, axis=1), ref)
+    finally:
+        _native.set_isa(before)
+
+
+# ----------------------------------------------------------------------- out and memory
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_out_in_place_uses_the_same_memory(name, dtype, rng):
+    x = rng.normal(size=(6, 50)).astype(dtype)
+    expected = FUNCS[name](x)
+    res = FUNCS[name](x, out=x)
+    assert res is x
+    np.testing.assert_array_equal(x, expected)
+
+
+def test_out_strided_view(rng):
+    x = rng.normal(size=(5, 40))
+    buf = np.zeros((5, 80))
+    out = buf[:, ::2]
+    res = sk.softmax(x, out=out)
+    assert res is out and np.shares_memory(res, buf)
+    np.testing.assert_array_equal(out, sk.softmax(x))
+    assert np.all(buf[:, 1::2] == 0)
+
+
+def test_partially_overlapping_out_reads_a_copy(rng):
+    buf = rng.normal(size=200)
+    x = buf[:150]
+    expected = sk.softmax(x.copy())
+    sk.softmax(x, out=buf[50:])
+    np.testing.assert_array_equal(buf[50:], expected)
+
+
+def test_fresh_output_keeps_the_input_layout(rng):
+    x = np.asfortranarray(rng.normal(size=(30, 40)))
+    assert sk.softmax(x, axis=0).flags.f_contiguous
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def test_backend_context_is_restored_and_nested():
+    assert sk.get_backend() == "native"
+    with sk.backend("numpy"):
+        assert sk.get_backend() == "numpy"
+        with sk.backend("native"):
+            assert sk.get_backend() == "native"
+        assert sk.get_backend() == "numpy"
+    assert sk.get_backend() == "native"
+    with pytest.raises(ValueError, match="must be one of"):
+        sk.set_backend("cuda")
+    with pytest.raises(ValueError, match="must be one of"):
+        with sk.backend("fast"):
+            pass
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_set_num_threads_rejects(bad):
+    with pytest.raises(ValueError, match="'n' must be an integer >= 1"):
+        sk.set_num_threads(bad)
+
+
+def test_set_isa_rejects_unknown():
+    with pytest.raises(ValueError, match="must be one of"):
+        _native.set_isa("sse9")
+
+
+def _run(code, **env):
+    full = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full, timeout=120)
+
+
+def test_environment_variables():
+    r = _run("import softmaxkit as sk; from softmaxkit import _native; "
+             "print(sk.get_num_threads(), _native.isa())",
+             SOFTMAXKIT_NUM_THREADS="3", SOFTMAXKIT_ISA="baseline")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["3", "baseline"]
+    r = _run("import softmaxkit as sk; print(sk.get_num_threads())",
+             SOFTMAXKIT_NUM_THREADS="many")
+    assert r.returncode == 0 and "SOFTMAXKIT_NUM_THREADS must be a positive integer" in r.stderr
+
+
+def test_threadpoolctl_sees_and_limits_the_pool():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from softmaxkit._kernels import _ext
+
+    sk.softmax(np.ones((4, 100_000), np.float32))  # the OpenMP runtime is loaded
+    info = threadpoolctl.threadpool_info()
+    assert any(p["user_api"] == "openmp" for p in info)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        assert _ext.max_threads() == 1
+        x = np.random.default_rng(1).normal(size=(3, 50_000)).astype(np.float32)
+        assert_close(sk.softmax(x), reference(sk.softmax, x))
+    assert _ext.max_threads() >= 1
