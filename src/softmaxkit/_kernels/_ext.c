@@ -55,6 +55,23 @@ static PyObject *ext_logsumexp(PyObject *self, PyObject *args)
     return PyLong_FromLong(status);
 }
 
+static PyObject *ext_copy(PyObject *self, PyObject *args)
+{
+    unsigned long long dst, src;
+    Py_ssize_t nbytes;
+    int nthreads;
+    if (!PyArg_ParseTuple(args, "KKni", &dst, &src, &nbytes, &nthreads)) return NULL;
+    if (nbytes < 0) {
+        PyErr_SetString(PyExc_ValueError, "copy: nbytes must be >= 0");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    sk_parallel_copy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, (size_t)nbytes,
+                     nthreads);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyObject *ext_isa(PyObject *self, PyObject *noargs) { return PyLong_FromLong(sk_isa()); }
 
 static PyObject *ext_cpu_isa(PyObject *self, PyObject *noargs)
@@ -80,6 +97,7 @@ static PyMethodDef methods[] = {
      "nthreads) -> status"},
     {"logsumexp", ext_logsumexp, METH_VARARGS,
      "logsumexp(f64, x, outer, n, inner, xs0, xs1, xs2, y, ys0, ys1, nthreads) -> status"},
+    {"copy", ext_copy, METH_VARARGS, "copy(dst, src, nbytes, nthreads): memcpy over threads."},
     {"isa", ext_isa, METH_NOARGS, "The instruction set in use (0 baseline, 1 AVX2, 2 AVX-512)."},
     {"cpu_isa", ext_cpu_isa, METH_NOARGS, "The best instruction set this CPU runs."},
     {"set_isa", ext_set_isa, METH_O, "Use an instruction set (at most the CPU's best)."},

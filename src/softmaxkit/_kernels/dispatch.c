@@ -5,6 +5,7 @@
  * checks that the OS saves the wide registers).
  */
 #include <stddef.h>
+#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -111,4 +112,19 @@ int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t 
 {
     int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
     DISPATCH(sk_logsumexp_f64, x, shape, xs, y, ys, nt)
+}
+
+/* memcpy of nbytes split over nthreads: the bandwidth bound the benchmarks compare
+ * against (reading the input once and writing the output once). */
+void sk_parallel_copy(void *dst, const void *src, size_t nbytes, int nthreads)
+{
+    int nt = threads_for((ptrdiff_t)(nbytes / 4), nthreads);
+    size_t per = (nbytes / (size_t)nt + 63) & ~(size_t)63;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int t = 0; t < nt; t++) {
+        size_t a = (size_t)t * per < nbytes ? (size_t)t * per : nbytes;
+        size_t b = (size_t)(t + 1) * per < nbytes ? (size_t)(t + 1) * per : nbytes;
+        if (t == nt - 1) b = nbytes;
+        memcpy((char *)dst + a, (const char *)src + a, b - a);
+    }
 }

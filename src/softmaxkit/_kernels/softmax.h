@@ -72,6 +72,9 @@ int sk_cpu_isa(void);
  * and OMP_NUM_THREADS control), or 1 in a build without OpenMP. */
 int sk_max_threads(void);
 
+/* memcpy split over threads (the benchmarks' bandwidth bound). */
+void sk_parallel_copy(void *dst, const void *src, size_t nbytes, int nthreads);
+
 #ifdef __cplusplus
 }
 #endif
