@@ -41,7 +41,6 @@
 
 typedef float vf32 __attribute__((vector_size(SK_VBYTES)));
 typedef int32_t vi32 __attribute__((vector_size(SK_VBYTES)));
-typedef double vacc32 __attribute__((vector_size(SK_VBYTES * 2)));
 
 #if defined(SK_BUILD_AVX512)
 #define VFMA_F32(a, b, c) ((vf32)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
@@ -107,43 +106,6 @@ static inline vf32 scale2_f32(vf32 v, vi32 e)
 #define SCALE2_F32(v, e) scale2_f32(v, e)
 #endif
 
-typedef struct {
-    vacc32 hi; /* the exponentials, summed in double */
-    vf32 lo;   /* their rounding errors */
-} acc_f32;
-
-static inline void acc_init_f32(acc_f32 *a) { memset(a, 0, sizeof *a); }
-
-static inline void acc_add_f32(acc_f32 *a, vf32 e, vf32 lo)
-{
-    a->hi += __builtin_convertvector(e, vacc32);
-    a->lo += lo;
-}
-
-static inline void acc_merge_f32(acc_f32 *a, const acc_f32 *b)
-{
-    a->hi += b->hi;
-    a->lo += b->lo;
-}
-
-/* The total of one lane (panel form: one slice per lane). */
-static inline void acc_lane_f32(const acc_f32 *a, int l, double *hi, double *lo)
-{
-    *hi = a->hi[l] + (double)a->lo[l];
-    *lo = 0;
-}
-
-static inline void acc_total_f32(const acc_f32 *a, double *hi, double *lo)
-{
-    double s = 0, c = 0;
-    for (int l = 0; l < (int)(SK_VBYTES / 4); l++) {
-        s += a->hi[l];
-        c += a->lo[l];
-    }
-    *hi = s + c;
-    *lo = 0;
-}
-
 /* d - q*t exactly, where q = fl(d / t). */
 #if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
 #define TWO_PROD_REM_F32(q, t, d) VFMA_F32(-(q), t, d)
@@ -168,6 +130,7 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #define V vf32
 #define VI vi32
 #define VL ((int)(SK_VBYTES / 4))
+#define VLN (SK_VBYTES / 4) /* the same, for the preprocessor */
 #define F(name) SK_CAT(name, _f32)
 #define VFMA VFMA_F32
 #define LOOKUP16 LOOKUP16_F32
@@ -195,6 +158,7 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #undef V
 #undef VI
 #undef VL
+#undef VLN
 #undef F
 #undef VFMA
 #undef LOOKUP16
@@ -277,46 +241,6 @@ static inline vf64 scale2_f64(vf64 v, vi64 e)
 #define SCALE2_F64(v, e) scale2_f64(v, e)
 #endif
 
-typedef struct {
-    vf64 hi; /* running sums */
-    vf64 lo; /* their exact rounding errors (two-sum) plus the exponentials' errors */
-} acc_f64;
-
-static inline void acc_init_f64(acc_f64 *a) { memset(a, 0, sizeof *a); }
-
-static inline void acc_add_f64(acc_f64 *a, vf64 e, vf64 lo)
-{
-    vf64 s = a->hi + e;
-    vf64 bb = s - a->hi;
-    vf64 err = (a->hi - (s - bb)) + (e - bb);
-    a->lo += err + lo;
-    a->hi = s;
-}
-
-static inline void acc_merge_f64(acc_f64 *a, const acc_f64 *b)
-{
-    acc_add_f64(a, b->hi, b->lo);
-}
-
-static inline void acc_lane_f64(const acc_f64 *a, int l, double *hi, double *lo)
-{
-    *hi = a->hi[l] + a->lo[l];
-    *lo = a->lo[l] - (*hi - a->hi[l]);
-}
-
-static inline void acc_total_f64(const acc_f64 *a, double *hi, double *lo)
-{
-    double s = 0, c = 0;
-    for (int l = 0; l < (int)(SK_VBYTES / 8); l++) {
-        double t = s + a->hi[l];
-        double bb = t - s;
-        c += ((s - (t - bb)) + (a->hi[l] - bb)) + a->lo[l];
-        s = t;
-    }
-    *hi = s + c;
-    *lo = c - (*hi - s);
-}
-
 #if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
 #define TWO_PROD_REM_F64(q, t, d) VFMA_F64(-(q), t, d)
 #else
@@ -338,6 +262,7 @@ static inline vf64 two_prod_rem_f64(vf64 q, vf64 t, vf64 d)
 #define V vf64
 #define VI vi64
 #define VL ((int)(SK_VBYTES / 8))
+#define VLN (SK_VBYTES / 8)
 #define F(name) SK_CAT(name, _f64)
 #define VFMA VFMA_F64
 #define LOOKUP16 LOOKUP16_F64
