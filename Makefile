@@ -7,11 +7,13 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test lint bench clean help
+.PHONY: demo test lint bench bench-quick clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
 	@echo "make test   run the test suite"
+	@echo "make bench  benchmarks: softmaxkit vs PyTorch, SciPy, NumPy and a copy (minutes)"
+	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
 	@echo "make lint   ruff over the sources and tests"
 	@echo "make clean  remove .venv and build products"
 
@@ -34,6 +36,21 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: $(BIN)/python $(SOURCES)
+	$(BIN)/python -m pip install --quiet --no-build-isolation ".[bench]"
+	@touch $@
+
+# OpenBLAS settings of the environment would skew NumPy's and SciPy's timings.
+BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+
+bench: $(VENV)/.installed-bench
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/accuracy.py
+
+bench-quick: $(VENV)/.installed-bench
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick
+	$(BENCH_ENV) $(BIN)/python benchmarks/accuracy.py --rows 6
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff
