@@ -3,7 +3,8 @@
  * ISA with -DSK_BUILD_AVX512, -DSK_BUILD_AVX2 or neither (the baseline, which is also
  * what non-x86 machines build), each with its own -m flags and SK_ISA_SUFFIX. The
  * kernel code itself (kernels.inc) is written once with GCC vector extensions; what
- * differs per ISA is the vector width, FMA, and how a 16-entry table is looked up.
+ * differs per ISA is the vector width, FMA, how a 16-entry table is looked up, and
+ * where an instruction does better than the generic code (masked loads, vscalef).
  *
  * Built with -ffp-contract=off: the exact two-sum and Dekker products must not be
  * fused behind our back; every fused multiply-add is an explicit VFMA.
@@ -78,52 +79,9 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #define LOOKUP16_F32(tab, j) lookup16_f32(tab, j)
 #endif
 
-#ifndef LOADN_F32
-static inline vf32 tail_load_f32(const float *p, ptrdiff_t n, float fill)
-{
-    float buf[SK_VBYTES / 4];
-    for (ptrdiff_t i = 0; i < (ptrdiff_t)(SK_VBYTES / 4); i++) buf[i] = i < n ? p[i] : fill;
-    vf32 v;
-    memcpy(&v, buf, sizeof v);
-    return v;
-}
-static inline void tail_store_f32(float *p, vf32 v, ptrdiff_t n)
-{
-    float buf[SK_VBYTES / 4];
-    memcpy(buf, &v, sizeof v);
-    memcpy(p, buf, (size_t)n * sizeof(float));
-}
-#define LOADN_F32(p, n, fill) tail_load_f32(p, n, fill)
-#define STOREN_F32(p, v, n) tail_store_f32(p, v, n)
-#endif
-#ifndef SCALE2_F32
-/* v * 2**e in two factors, so that a subnormal result is rounded only once */
-static inline vf32 scale2_f32(vf32 v, vi32 e)
-{
-    vi32 e1 = e >> 1, e2 = e - e1;
-    return v * (vf32)((e1 + 127) << 23) * (vf32)((e2 + 127) << 23);
-}
-#define SCALE2_F32(v, e) scale2_f32(v, e)
-#endif
-
 /* d - q*t exactly, where q = fl(d / t). */
 #if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
 #define TWO_PROD_REM_F32(q, t, d) VFMA_F32(-(q), t, d)
-#else
-static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
-{
-    /* Dekker's product with Veltkamp splits; |q| is capped so the split cannot
-     * overflow (beyond the cap the correction is far below an ulp of q). */
-    const vf32 cap = (vf32){0} + 0x1p100f, k = (vf32){0} + 4097.0f;
-    vi32 small = (q < cap) & (q > -cap);
-    vf32 qs = (vf32)(small & (vi32)q);
-    vf32 p = qs * t;
-    vf32 c = k * qs, qh = c - (c - qs), ql = qs - qh;
-    vf32 c2 = k * t, th = c2 - (c2 - t), tl = t - th;
-    vf32 err = ((qh * th - p) + qh * tl + ql * th) + ql * tl;
-    return (vf32)(small & (vi32)((d - p) - err));
-}
-#define TWO_PROD_REM_F32(q, t, d) two_prod_rem_f32(q, t, d)
 #endif
 
 #define T float
@@ -134,12 +92,20 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #define F(name) SK_CAT(name, _f32)
 #define VFMA VFMA_F32
 #define LOOKUP16 LOOKUP16_F32
+#ifdef LOADN_F32
 #define LOADN LOADN_F32
 #define STOREN STOREN_F32
+#endif
+#ifdef SCALE2_F32
 #define SCALE2 SCALE2_F32
+#endif
+#ifdef TWO_PROD_REM_F32
 #define TWO_PROD_REM TWO_PROD_REM_F32
+#endif
 #define REFINE_LOG 0 /* log(sum) in double is already twice float precision */
 #define REST_BIAS 64  /* exp(q) >= 2**-151 here: scaled, the terms stay normal */
+#define SPLIT_FACTOR 4097.0f /* Veltkamp: 2**12 + 1 */
+#define SPLIT_CAP 0x1p100f
 #define EXP_MAGIC 0x1.8p23f
 #define EXP_CLAMP 104.0f /* exp(q) < 2**-150 below: rounds to 0 */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F32
@@ -167,6 +133,8 @@ static inline vf32 two_prod_rem_f32(vf32 q, vf32 t, vf32 d)
 #undef SCALE2
 #undef TWO_PROD_REM
 #undef REFINE_LOG
+#undef SPLIT_FACTOR
+#undef SPLIT_CAP
 #undef REST_BIAS
 #undef EXP_MAGIC
 #undef EXP_CLAMP
@@ -214,48 +182,8 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #define LOOKUP16_F64(tab, j) lookup16_f64(tab, j)
 #endif
 
-#ifndef LOADN_F64
-static inline vf64 tail_load_f64(const double *p, ptrdiff_t n, double fill)
-{
-    double buf[SK_VBYTES / 8];
-    for (ptrdiff_t i = 0; i < (ptrdiff_t)(SK_VBYTES / 8); i++) buf[i] = i < n ? p[i] : fill;
-    vf64 v;
-    memcpy(&v, buf, sizeof v);
-    return v;
-}
-static inline void tail_store_f64(double *p, vf64 v, ptrdiff_t n)
-{
-    double buf[SK_VBYTES / 8];
-    memcpy(buf, &v, sizeof v);
-    memcpy(p, buf, (size_t)n * sizeof(double));
-}
-#define LOADN_F64(p, n, fill) tail_load_f64(p, n, fill)
-#define STOREN_F64(p, v, n) tail_store_f64(p, v, n)
-#endif
-#ifndef SCALE2_F64
-static inline vf64 scale2_f64(vf64 v, vi64 e)
-{
-    vi64 e1 = e >> 1, e2 = e - e1;
-    return v * (vf64)((e1 + 1023) << 52) * (vf64)((e2 + 1023) << 52);
-}
-#define SCALE2_F64(v, e) scale2_f64(v, e)
-#endif
-
 #if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
 #define TWO_PROD_REM_F64(q, t, d) VFMA_F64(-(q), t, d)
-#else
-static inline vf64 two_prod_rem_f64(vf64 q, vf64 t, vf64 d)
-{
-    const vf64 cap = (vf64){0} + 0x1p900, k = (vf64){0} + 134217729.0;
-    vi64 small = (q < cap) & (q > -cap);
-    vf64 qs = (vf64)(small & (vi64)q);
-    vf64 p = qs * t;
-    vf64 c = k * qs, qh = c - (c - qs), ql = qs - qh;
-    vf64 c2 = k * t, th = c2 - (c2 - t), tl = t - th;
-    vf64 err = ((qh * th - p) + qh * tl + ql * th) + ql * tl;
-    return (vf64)(small & (vi64)((d - p) - err));
-}
-#define TWO_PROD_REM_F64(q, t, d) two_prod_rem_f64(q, t, d)
 #endif
 
 #define T double
@@ -266,12 +194,20 @@ static inline vf64 two_prod_rem_f64(vf64 q, vf64 t, vf64 d)
 #define F(name) SK_CAT(name, _f64)
 #define VFMA VFMA_F64
 #define LOOKUP16 LOOKUP16_F64
+#ifdef LOADN_F64
 #define LOADN LOADN_F64
 #define STOREN STOREN_F64
+#endif
+#ifdef SCALE2_F64
 #define SCALE2 SCALE2_F64
+#endif
+#ifdef TWO_PROD_REM_F64
 #define TWO_PROD_REM TWO_PROD_REM_F64
+#endif
 #define REFINE_LOG 1
 #define REST_BIAS 128 /* exp(q) >= 2**-1077 here: scaled, the terms stay normal */
+#define SPLIT_FACTOR 134217729.0 /* Veltkamp: 2**27 + 1 */
+#define SPLIT_CAP 0x1p900
 #define EXP_MAGIC 0x1.8p52
 #define EXP_CLAMP 746.0 /* exp(q) < 2**-1075 below: rounds to 0 */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F64
