@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test lint bench bench-quick clean help
+.PHONY: demo test lint bench bench-quick selftest selftest-aarch64 clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
 	@echo "make test   run the test suite"
 	@echo "make bench  benchmarks: softmaxkit vs PyTorch, SciPy, NumPy and a copy (minutes)"
 	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
+	@echo "make selftest   the C kernels alone, no Python (selftest-aarch64: cross-built, under qemu)"
 	@echo "make lint   ruff over the sources and tests"
 	@echo "make clean  remove .venv and build products"
 
@@ -51,6 +52,23 @@ bench: $(VENV)/.installed-bench
 bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/accuracy.py --rows 6
+
+# The kernels without Python: tools/kernel_selftest.c against a long double reference.
+KERNEL_SRC := src/softmaxkit/_kernels
+SELFTEST_SRC := tools/kernel_selftest.c $(KERNEL_SRC)/kernels_isa.c $(KERNEL_SRC)/dispatch.c
+SELFTEST_FLAGS := -O2 -std=c11 -fopenmp -ffp-contract=off -Wall -Wno-psabi \
+	-DSK_ISA_SUFFIX=_baseline -I$(KERNEL_SRC)
+
+selftest:
+	mkdir -p build
+	$(CC) $(SELFTEST_FLAGS) $(SELFTEST_SRC) -lm -o build/kernel-selftest
+	build/kernel-selftest
+
+# Needs Debian's gcc-aarch64-linux-gnu and qemu-user (.ci/run installs them).
+selftest-aarch64:
+	mkdir -p build
+	aarch64-linux-gnu-gcc $(SELFTEST_FLAGS) $(SELFTEST_SRC) -lm -static -o build/kernel-selftest-aarch64
+	qemu-aarch64 build/kernel-selftest-aarch64
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff

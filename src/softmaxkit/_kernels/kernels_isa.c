@@ -23,11 +23,18 @@
 #if defined(SK_BUILD_AVX512)
 #include <immintrin.h>
 #define SK_VBYTES 64
+#define SK_HAS_FMA 1
 #elif defined(SK_BUILD_AVX2)
 #include <immintrin.h>
 #define SK_VBYTES 32
+#define SK_HAS_FMA 1
+#elif defined(__aarch64__)
+#include <arm_neon.h> /* every aarch64 CPU has NEON with fused multiply-add */
+#define SK_VBYTES 16
+#define SK_HAS_FMA 1
 #else
 #define SK_VBYTES 16
+#define SK_HAS_FMA 0
 #endif
 
 #define SK_CAT_(a, b) a##b
@@ -68,8 +75,12 @@ static inline __m256i lanes_below_f32(ptrdiff_t n)
     ((vf32)_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, lanes_below_f32(n)), \
                             (__m256)lanes_below_f32(n)))
 #define STOREN_F32(p, v, n) _mm256_maskstore_ps(p, lanes_below_f32(n), (__m256)(v))
+#elif defined(__aarch64__)
+#define VFMA_F32(a, b, c) ((vf32)vfmaq_f32((float32x4_t)(c), (float32x4_t)(a), (float32x4_t)(b)))
 #else
 #define VFMA_F32(a, b, c) ((a) * (b) + (c))
+#endif
+#if !defined(SK_BUILD_AVX512) && !defined(SK_BUILD_AVX2)
 static inline vf32 lookup16_f32(const float *tab, vi32 j)
 {
     vf32 r;
@@ -80,7 +91,7 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #endif
 
 /* d - q*t exactly, where q = fl(d / t). */
-#if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
+#if SK_HAS_FMA
 #define TWO_PROD_REM_F32(q, t, d) VFMA_F32(-(q), t, d)
 #endif
 
@@ -89,7 +100,7 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #define VI vi32
 #define VL ((int)(SK_VBYTES / 4))
 #define VLN (SK_VBYTES / 4) /* the same, for the preprocessor */
-#define F(name) SK_CAT(name, _f32)
+#define F(name) SK_CAT(SK_CAT(sk_, name), _f32) /* sk_: NEON has vmax_f32 */
 #define VFMA VFMA_F32
 #define LOOKUP16 LOOKUP16_F32
 #ifdef LOADN_F32
@@ -103,6 +114,7 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #define TWO_PROD_REM TWO_PROD_REM_F32
 #endif
 #define REFINE_LOG 0 /* log(sum) in double is already twice float precision */
+#define LANE_LOG 1   /* the vectorized log in double (1e-12) is exact enough for float */
 #define REST_BIAS 64  /* exp(q) >= 2**-151 here: scaled, the terms stay normal */
 #define SPLIT_FACTOR 4097.0f /* Veltkamp: 2**12 + 1 */
 #define SPLIT_CAP 0x1p100f
@@ -133,6 +145,7 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #undef SCALE2
 #undef TWO_PROD_REM
 #undef REFINE_LOG
+#undef LANE_LOG
 #undef SPLIT_FACTOR
 #undef SPLIT_CAP
 #undef REST_BIAS
@@ -171,8 +184,12 @@ static inline __m256i lanes_below_f64(ptrdiff_t n)
     ((vf64)_mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, lanes_below_f64(n)), \
                             (__m256d)lanes_below_f64(n)))
 #define STOREN_F64(p, v, n) _mm256_maskstore_pd(p, lanes_below_f64(n), (__m256d)(v))
+#elif defined(__aarch64__)
+#define VFMA_F64(a, b, c) ((vf64)vfmaq_f64((float64x2_t)(c), (float64x2_t)(a), (float64x2_t)(b)))
 #else
 #define VFMA_F64(a, b, c) ((a) * (b) + (c))
+#endif
+#if !defined(SK_BUILD_AVX512) && !defined(SK_BUILD_AVX2)
 static inline vf64 lookup16_f64(const double *tab, vi64 j)
 {
     vf64 r;
@@ -182,7 +199,7 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #define LOOKUP16_F64(tab, j) lookup16_f64(tab, j)
 #endif
 
-#if defined(SK_BUILD_AVX512) || defined(SK_BUILD_AVX2)
+#if SK_HAS_FMA
 #define TWO_PROD_REM_F64(q, t, d) VFMA_F64(-(q), t, d)
 #endif
 
@@ -191,7 +208,7 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #define VI vi64
 #define VL ((int)(SK_VBYTES / 8))
 #define VLN (SK_VBYTES / 8)
-#define F(name) SK_CAT(name, _f64)
+#define F(name) SK_CAT(SK_CAT(sk_, name), _f64)
 #define VFMA VFMA_F64
 #define LOOKUP16 LOOKUP16_F64
 #ifdef LOADN_F64
@@ -204,7 +221,10 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #ifdef TWO_PROD_REM_F64
 #define TWO_PROD_REM TWO_PROD_REM_F64
 #endif
-#define REFINE_LOG 1
+/* The Newton step refining log(sum) needs an exp accurate to about 2**-60, which the
+ * unfused polynomial of a build without FMA is not: there libm's log1p alone is better. */
+#define REFINE_LOG SK_HAS_FMA
+#define LANE_LOG 0
 #define REST_BIAS 128 /* exp(q) >= 2**-1077 here: scaled, the terms stay normal */
 #define SPLIT_FACTOR 134217729.0 /* Veltkamp: 2**27 + 1 */
 #define SPLIT_CAP 0x1p900
