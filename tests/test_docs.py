@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 import softmaxkit
-from softmaxkit import _config, _functions
+from softmaxkit import _config, _functions, _gradients, _layers, _losses
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
-@pytest.mark.parametrize("module", [softmaxkit, _functions, _config], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [softmaxkit, _functions, _config, _gradients, _layers, _losses], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     with np.printoptions(legacy=False):
         result = doctest.testmod(module, optionflags=FLAGS, verbose=False)

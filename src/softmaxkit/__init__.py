@@ -9,6 +9,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._config import backend, get_backend, get_num_threads, set_backend, set_num_threads
 from ._functions import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
+from ._gradients import (
+    GradCheck,
+    check_grad,
+    log_softmax_backward,
+    logsumexp_backward,
+    smooth_max_backward,
+    softmax_backward,
+    softmax_jacobian,
+    softmax_temperature_grad,
+)
+from ._layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
+from ._losses import cross_entropy, nll_loss
 
 try:
     __version__ = version("softmaxkit")
@@ -17,6 +29,21 @@ except PackageNotFoundError:  # imported from a source tree that is not installe
 
 __all__ = [
     "__version__",
+    "GradCheck",
+    "Linear",
+    "LogSoftmax",
+    "Sequential",
+    "Softmax",
+    "SoftmaxCrossEntropy",
+    "check_grad",
+    "cross_entropy",
+    "log_softmax_backward",
+    "logsumexp_backward",
+    "nll_loss",
+    "smooth_max_backward",
+    "softmax_backward",
+    "softmax_jacobian",
+    "softmax_temperature_grad",
     "backend",
     "get_backend",
     "get_num_threads",

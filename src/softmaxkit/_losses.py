@@ -1,0 +1,355 @@
+"""Cross-entropy and negative log-likelihood, with their gradients.
+
+The loss of a sample with class ``y`` is computed as ``logsumexp(z) - z[y]`` (the
+native logsumexp, exact to an ulp), never as ``-log(softmax(z)[y])``; the gradient is
+``softmax(z) - onehot(y)``, written into ``grad_out`` (which may be ``logits`` itself).
+Every option of ``torch.nn.functional.cross_entropy`` — ``weight``, ``ignore_index``,
+``label_smoothing``, ``reduction``, class-index and probability targets — gives PyTorch's
+values and gradients, except where PyTorch gives NaN: a "mean" over no sample (every
+target ignored, or all their weights 0) is 0 here, with gradient 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _functions as F
+from . import _validation as v
+
+__all__ = ["cross_entropy", "nll_loss"]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _class_axis(fname: str, axis: Any, ndim: int) -> int:
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise TypeError(f"{fname}: 'axis' (the class axis) must be a single int, got {axis!r}")
+    return v.axes_tuple(fname, axis, ndim)[0]
+
+
+def _options(fname, weight, ignore_index, label_smoothing, reduction, n_classes, dtype):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fname}: 'reduction' must be one of {REDUCTIONS}, got {reduction!r}")
+    ls = float(label_smoothing) if isinstance(label_smoothing, (int, float, np.floating)) \
+        and not isinstance(label_smoothing, bool) else None
+    if ls is None or not 0.0 <= ls <= 1.0:
+        raise ValueError(
+            f"{fname}: 'label_smoothing' must be a number in [0, 1], got {label_smoothing!r}"
+        )
+    if ignore_index is not None and (isinstance(ignore_index, bool) or
+                                     not isinstance(ignore_index, (int, np.integer))):
+        raise TypeError(f"{fname}: 'ignore_index' must be an int or None, got {ignore_index!r}")
+    w = None
+    if weight is not None:
+        w = v.as_float_array(fname, weight, "weight")
+        if w.shape != (n_classes,):
+            raise ValueError(
+                f"{fname}: 'weight' must have shape ({n_classes},) (one per class), "
+                f"got {w.shape}"
+            )
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"{fname}: 'weight' must be finite")
+        w = w.astype(dtype, copy=False)
+    return w, ls
+
+
+def _targets(fname, target, logits_shape, axis):
+    """('index', int64 array) or ('prob', float array), shape-checked."""
+    t = np.asarray(target)
+    if t.dtype.kind in "iu":
+        expected = logits_shape[:axis] + logits_shape[axis + 1:]
+        if t.shape != expected:
+            raise ValueError(
+                f"{fname}: class-index 'target' must have the logits' shape without the class "
+                f"axis, {expected}; got {t.shape} (logits: {logits_shape})"
+            )
+        return "index", t.astype(np.int64, copy=False)
+    if t.dtype.kind == "f":
+        if t.shape != logits_shape:
+            raise ValueError(
+                f"{fname}: probability 'target' must have the logits' shape {logits_shape}, "
+                f"got {t.shape}"
+            )
+        return "prob", t
+    raise TypeError(
+        f"{fname}: 'target' must hold class indices (an integer dtype) or probabilities "
+        f"(a floating dtype), got dtype {t.dtype}"
+    )
+
+
+def _check_labels(fname, y, n_classes, ignore_index):
+    bad = (y < 0) | (y >= n_classes)
+    if ignore_index is not None:
+        bad &= y != ignore_index
+    if np.any(bad):
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"{fname}: target {int(y[pos])} at position {pos} is not a class in [0, {n_classes})"
+            + ("" if ignore_index is None else f" nor ignore_index={ignore_index}")
+        )
+
+
+def _to_rows(a, axis):
+    """(rows, C) view or copy of ``a`` with the class axis last."""
+    moved = np.moveaxis(a, axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def _grad_out(fname, grad_out, logits):
+    if grad_out is None:
+        return None
+    if not isinstance(grad_out, np.ndarray):
+        raise TypeError(f"{fname}: 'grad_out' must be a NumPy array, got {type(grad_out).__name__}")
+    if grad_out.shape != logits.shape or grad_out.dtype != logits.dtype:
+        raise ValueError(
+            f"{fname}: 'grad_out' must have the logits' shape {logits.shape} and dtype "
+            f"{logits.dtype}, got {grad_out.shape} {grad_out.dtype}"
+        )
+    if not grad_out.flags.writeable:
+        raise ValueError(f"{fname}: 'grad_out' is read-only")
+    return grad_out
+
+
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    axis: int = -1,
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    where: ArrayLike | None = None,
+    return_grad: bool = False,
+    grad_out: np.ndarray | None = None,
+) -> Any:
+    r"""Cross-entropy between ``softmax(logits)`` and the targets, optionally with its gradient.
+
+    Parameters
+    ----------
+    logits : array_like
+        Unnormalized scores; the classes lie along ``axis``.
+    target : array_like
+        Either class indices (any integer dtype; the logits' shape without ``axis``) or
+        class probabilities (floating; the logits' shape).
+    axis : int, optional
+        The class axis. Default -1 (PyTorch uses dimension 1).
+    weight : array_like, optional
+        A finite weight per class.
+    ignore_index : int, optional
+        Class-index targets equal to it contribute nothing (loss and gradient 0).
+    label_smoothing : float in [0, 1], optional
+        Mixes the target with the uniform distribution over the classes, as PyTorch does.
+    reduction : {"mean", "sum", "none"}, optional
+        "mean" divides by the total weight of the counted samples (class indices) or by
+        the number of samples (probabilities), as PyTorch does.
+    where : array_like of bool, optional
+        Broadcastable to ``logits``: classes where it is False take no part (probability
+        0, gradient 0, and label smoothing spreads over the others). A target on such a
+        class is an error.
+    return_grad : bool, optional
+        Also return the gradient with respect to ``logits``.
+    grad_out : ndarray, optional
+        Where to write the gradient (implies ``return_grad``); it may be ``logits``
+        itself, which is then overwritten.
+
+    Returns
+    -------
+    loss : float or ndarray
+        A scalar, or per sample with ``reduction="none"``.
+    grad : ndarray
+        Only with ``return_grad`` (or ``grad_out``): the logits' shape.
+
+    Raises
+    ------
+    ValueError
+        A label out of range (not ``ignore_index``), naming it and its position; shapes
+        that do not match, naming both.
+
+    Notes
+    -----
+    Where PyTorch returns NaN, a mean over no counted sample, this returns 0 with a zero
+    gradient. Probabilities of a target need not sum to 1; they are used as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    >>> float(sk.cross_entropy(z, np.array([0, 1])))
+    0.3185397696491856
+    >>> loss, grad = sk.cross_entropy(z, np.array([0, 1]), return_grad=True)
+    >>> grad  # (softmax(z) - onehot) / 2
+    array([[-0.17049943,  0.12121649,  0.04928295],
+           [ 0.05430187, -0.09876047,  0.04445861]])
+    """
+    fname = "cross_entropy"
+    z = v.as_float_array(fname, logits, "logits")
+    if z.ndim == 0:
+        raise ValueError(f"{fname}: 'logits' must have a class axis, got a 0-d array")
+    ax = _class_axis(fname, axis, z.ndim)
+    n_classes = z.shape[ax]
+    kind, t = _targets(fname, target, z.shape, ax)
+    w, ls = _options(fname, weight, ignore_index, label_smoothing, reduction, n_classes, z.dtype)
+    if kind == "prob" and ignore_index is not None:
+        raise ValueError(f"{fname}: 'ignore_index' applies to class-index targets only")
+    mask = v.mask(fname, where, z.shape)
+    go = _grad_out(fname, grad_out, z)
+    return_grad = v.flag(fname, return_grad, "return_grad") or go is not None
+    if kind == "index":
+        _check_labels(fname, t, n_classes, ignore_index)
+
+    z2, moved_shape = _to_rows(z, ax)
+    m2 = None if mask is None else _to_rows(mask, ax)[0]
+    n_rows = z2.shape[0]
+    wv = np.ones(n_classes, dtype=z.dtype) if w is None else w
+    # classes taking part, per row: their count and total weight (for label smoothing)
+    live = np.ones((1, n_classes), bool) if m2 is None else m2
+    n_live = np.sum(live, axis=1).astype(z.dtype)  # (rows,) or (1,)
+    w_live = np.sum(np.where(live, wv, 0), axis=1)
+
+    lse = np.asarray(F.logsumexp(z2, 1, where=m2))  # (rows,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if kind == "index":
+            y = t.reshape(-1)
+            counted = np.ones(n_rows, bool) if ignore_index is None else y != ignore_index
+            ys = np.where(counted, y, 0)
+            rows = np.arange(n_rows)
+            if m2 is not None and np.any(counted & ~m2[rows, ys]):
+                i = int(np.argmax(counted & ~m2[rows, ys]))
+                raise ValueError(f"{fname}: the target class of sample {i} is masked out")
+            wy = np.where(counted, wv[ys], 0)
+            nll = lse - z2[rows, ys]
+            per = (1 - ls) * wy * nll
+            if ls > 0:
+                # smoothing: (ls / C) * sum_c w_c (lse - z_c) over the classes taking part
+                smooth = np.sum(np.where(live, wv * (lse[:, None] - z2), 0), axis=1)
+                per = per + np.where(counted, (ls / n_live) * smooth, 0)
+            per = np.where(counted, per, 0)
+            denom = float(np.sum(wy))
+        else:
+            tt = _to_rows(t.astype(z.dtype, copy=False), ax)[0]
+            if ls > 0:
+                tt = np.where(live, (1 - ls) * tt + ls / n_live[:, None], 0)
+            coef = np.where(live, wv * tt, 0)  # (rows, C)
+            per = np.sum(np.where(coef != 0, coef * (lse[:, None] - z2), 0), axis=1)
+            denom = float(n_rows)
+
+    if reduction == "none":
+        loss = per.reshape(moved_shape[:-1]).astype(z.dtype, copy=False)
+        scale = None
+    elif reduction == "sum":
+        loss = z.dtype.type(np.sum(per))
+        scale = 1.0
+    else:
+        loss = z.dtype.type(np.sum(per) / denom) if denom != 0 else z.dtype.type(0.0)
+        scale = 1.0 / denom if denom != 0 else 0.0
+    if not return_grad:
+        return loss
+
+    # The gradient, after everything that reads the logits: grad_out may be the logits.
+    g_rows = None
+    if go is not None:
+        g_moved = np.moveaxis(go, ax, -1)
+        g_rows = g_moved.reshape(-1, n_classes)
+        if not np.shares_memory(g_rows, go):
+            g_rows = None  # the layout does not give a 2-D view: compute, then copy
+    p = F.softmax(z2, 1, where=m2, out=g_rows) if g_rows is not None else F.softmax(
+        z2, 1, where=m2)
+    g = p
+    with np.errstate(invalid="ignore"):
+        if kind == "index":
+            # d/dz [(1-ls) w_y nll + (ls/C) sum_c w_c (lse - z_c)]
+            #   = ((1-ls) w_y + (ls/C) sum_c w_c) p - (1-ls) w_y e_y - (ls/C) w
+            coef_p = (1 - ls) * wy + np.where(counted, (ls / n_live) * w_live, 0)
+            g *= coef_p[:, None]
+            g[rows, ys] -= (1 - ls) * wy
+            if ls > 0:
+                g -= np.where(live & counted[:, None], (ls / n_live[:, None]) * wv, 0)
+        else:
+            g *= np.sum(coef, axis=1)[:, None]
+            g -= coef
+        if scale is None:  # reduction "none": the gradient of the sum of the losses
+            pass
+        elif scale != 1.0:
+            g *= scale
+        if m2 is not None:
+            g[~m2] = 0
+    if go is not None:
+        if g_rows is None:
+            np.copyto(np.moveaxis(go, ax, -1), g.reshape(moved_shape))
+        return loss, go
+    return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
+
+
+def nll_loss(
+    log_probs: ArrayLike,
+    target: ArrayLike,
+    axis: int = -1,
+    *,
+    weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    reduction: str = "mean",
+    return_grad: bool = False,
+) -> Any:
+    r"""Negative log-likelihood of class-index targets under given log-probabilities.
+
+    ``loss_i = -weight[y_i] * log_probs[i, y_i]``; "mean" divides by the total weight of
+    the counted samples, as ``torch.nn.functional.nll_loss`` does (0, not NaN, when no
+    sample counts).
+
+    Parameters
+    ----------
+    log_probs : array_like
+        Log-probabilities, e.g. from :func:`log_softmax`; classes along ``axis``.
+    target : array_like of int
+        The logits' shape without ``axis``.
+    axis, weight, ignore_index, reduction
+        As in :func:`cross_entropy`.
+    return_grad : bool, optional
+        Also return the gradient with respect to ``log_probs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> lp = sk.log_softmax(np.array([[2.0, 1.0, 0.1]]))
+    >>> float(sk.nll_loss(lp, np.array([0])))
+    0.4170300162778335
+    """
+    fname = "nll_loss"
+    lp = v.as_float_array(fname, log_probs, "log_probs")
+    if lp.ndim == 0:
+        raise ValueError(f"{fname}: 'log_probs' must have a class axis, got a 0-d array")
+    ax = _class_axis(fname, axis, lp.ndim)
+    n_classes = lp.shape[ax]
+    kind, y = _targets(fname, target, lp.shape, ax)
+    if kind != "index":
+        raise TypeError(f"{fname}: 'target' must hold class indices, got dtype {y.dtype}")
+    w, _ = _options(fname, weight, ignore_index, 0.0, reduction, n_classes, lp.dtype)
+    return_grad = v.flag(fname, return_grad, "return_grad")
+    _check_labels(fname, y, n_classes, ignore_index)
+    l2, moved_shape = _to_rows(lp, ax)
+    yf = y.reshape(-1)
+    counted = np.ones(yf.shape, bool) if ignore_index is None else yf != ignore_index
+    ys = np.where(counted, yf, 0)
+    wy = np.where(counted, 1.0 if w is None else w[ys], 0).astype(lp.dtype)
+    rows = np.arange(yf.size)
+    with np.errstate(invalid="ignore"):
+        per = np.where(counted, -wy * l2[rows, ys], 0)
+    denom = float(np.sum(wy))
+    if reduction == "none":
+        loss, scale = per.reshape(moved_shape[:-1]).astype(lp.dtype), 1.0
+    elif reduction == "sum":
+        loss, scale = lp.dtype.type(np.sum(per)), 1.0
+    else:
+        loss = lp.dtype.type(np.sum(per) / denom) if denom else lp.dtype.type(0.0)
+        scale = 1.0 / denom if denom else 0.0
+    if not return_grad:
+        return loss
+    g = np.zeros_like(l2)
+    g[rows, ys] = -wy * scale
+    return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
