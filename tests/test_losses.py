@@ -193,3 +193,40 @@ def test_bad_input(kwargs, exc, match):
 def test_ignore_index_rejects_probability_targets():
     with pytest.raises(ValueError, match="class-index targets only"):
         sk.cross_entropy(np.zeros((2, 3)), np.full((2, 3), 1 / 3), ignore_index=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_kernel_matches_the_reference_path(dtype, rng):
+    z = rng.normal(scale=5, size=(300, 37)).astype(dtype)
+    z[3, 5] = np.nan
+    z[4, :] = -np.inf
+    z[5, 7] = np.inf
+    y = rng.integers(0, 37, size=300)
+    y_ignored = y.copy()
+    y_ignored[6] = -1
+    w = rng.uniform(0.5, 2, size=37).astype(dtype)
+    for kw in (dict(), dict(weight=w, ignore_index=-1), dict(reduction="none"),
+               dict(reduction="sum", ignore_index=-1)):
+        labels = y_ignored if "ignore_index" in kw else y
+        loss, grad = sk.cross_entropy(z, labels, return_grad=True, **kw)
+        with sk.backend("numpy"):
+            rloss, rgrad = sk.cross_entropy(z, labels, return_grad=True, **kw)
+        np.testing.assert_allclose(loss, rloss, rtol=2e-6 if dtype == np.float32 else 1e-13)
+        np.testing.assert_allclose(grad, rgrad, rtol=2e-6 if dtype == np.float32 else 1e-13,
+                                   atol=1e-7 if dtype == np.float32 else 1e-16)
+
+
+def test_in_place_gradient_needs_only_per_row_memory(rng):
+    import tracemalloc
+
+    rows, classes = 20_000, 500
+    z = rng.normal(size=(rows, classes)).astype(np.float32)
+    y = rng.integers(0, classes, size=rows)
+    tracemalloc.start()
+    try:
+        sk.cross_entropy(z, y, grad_out=z)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 8 * rows  # a few arrays of one number per row, not rows x classes
+    assert z.nbytes > 50 * peak

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _config, _native
 from . import _functions as F
 from . import _validation as v
 
@@ -204,6 +205,11 @@ def cross_entropy(
 
     z2, moved_shape = _to_rows(z, ax)
     m2 = None if mask is None else _to_rows(mask, ax)[0]
+    if kind == "index" and m2 is None and ls == 0 and return_grad and \
+            _config.get_backend() == "native":
+        fused = _fused(z, z2, t, ax, w, ignore_index, reduction, go, moved_shape)
+        if fused is not None:
+            return fused
     n_rows = z2.shape[0]
     wv = np.ones(n_classes, dtype=z.dtype) if w is None else w
     # classes taking part, per row: their count and total weight (for label smoothing)
@@ -211,7 +217,10 @@ def cross_entropy(
     n_live = np.sum(live, axis=1).astype(z.dtype)  # (rows,) or (1,)
     w_live = np.sum(np.where(live, wv, 0), axis=1)
 
-    lse = np.asarray(F.logsumexp(z2, 1, where=m2))  # (rows,)
+    # lse - z[y] cancels for confident predictions: in float32, form it in float64 (an
+    # lse rounded to float32 first would lose the small loss's digits)
+    wide = z2.astype(np.float64) if z2.dtype.itemsize < 8 else z2
+    lse = np.asarray(F.logsumexp(wide, 1, where=m2))  # (rows,)
     with np.errstate(invalid="ignore", divide="ignore"):
         if kind == "index":
             y = t.reshape(-1)
@@ -222,11 +231,12 @@ def cross_entropy(
                 i = int(np.argmax(counted & ~m2[rows, ys]))
                 raise ValueError(f"{fname}: the target class of sample {i} is masked out")
             wy = np.where(counted, wv[ys], 0)
-            nll = lse - z2[rows, ys]
+            # a row where nothing weighs gives its target probability 0: -log 0 = +inf
+            nll = np.where(lse == -np.inf, np.inf, lse - wide[rows, ys])
             per = (1 - ls) * wy * nll
             if ls > 0:
                 # smoothing: (ls / C) * sum_c w_c (lse - z_c) over the classes taking part
-                smooth = np.sum(np.where(live, wv * (lse[:, None] - z2), 0), axis=1)
+                smooth = np.sum(np.where(live, wv * (lse[:, None] - wide), 0), axis=1)
                 per = per + np.where(counted, (ls / n_live) * smooth, 0)
             per = np.where(counted, per, 0)
             denom = float(np.sum(wy))
@@ -235,7 +245,7 @@ def cross_entropy(
             if ls > 0:
                 tt = np.where(live, (1 - ls) * tt + ls / n_live[:, None], 0)
             coef = np.where(live, wv * tt, 0)  # (rows, C)
-            per = np.sum(np.where(coef != 0, coef * (lse[:, None] - z2), 0), axis=1)
+            per = np.sum(np.where(coef != 0, coef * (lse[:, None] - wide), 0), axis=1)
             denom = float(n_rows)
 
     if reduction == "none":
@@ -283,6 +293,39 @@ def cross_entropy(
             np.copyto(np.moveaxis(go, ax, -1), g.reshape(moved_shape))
         return loss, go
     return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
+
+
+def _fused(z, z2, t, ax, w, ignore_index, reduction, go, moved_shape):
+    """The fused native path: loss and gradient in one pass over each row, the gradient
+    written straight into ``grad_out`` (the logits themselves, if asked) when its rows are
+    contiguous, so the extra memory is O(rows). None when the layout does not allow it."""
+    y = t.reshape(-1)
+    counted = np.ones(y.shape, bool) if ignore_index is None else y != ignore_index
+    ys = np.where(counted, y, 0)
+    wy = np.where(counted, 1.0 if w is None else w[ys].astype(np.float64), 0.0)
+    denom = float(np.sum(wy))
+    scale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
+    g2 = None
+    if go is not None:
+        g2 = np.moveaxis(go, ax, -1).reshape(-1, z2.shape[1])
+        if not np.shares_memory(g2, go):
+            g2 = None
+    out = g2 if g2 is not None else np.empty_like(z2)
+    nll = _native.xent_rows(z2, ys, wy * scale, out)
+    if nll is None:
+        return None
+    per = wy * nll
+    if reduction == "none":
+        loss = per.reshape(moved_shape[:-1]).astype(z.dtype)
+    elif reduction == "sum":
+        loss = z.dtype.type(np.sum(per))
+    else:
+        loss = z.dtype.type(np.sum(per) / denom) if denom else z.dtype.type(0.0)
+    if go is not None:
+        if g2 is None:
+            np.copyto(np.moveaxis(go, ax, -1), out.reshape(moved_shape))
+        return loss, go
+    return loss, np.moveaxis(out.reshape(moved_shape), -1, ax)
 
 
 def nll_loss(

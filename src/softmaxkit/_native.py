@@ -155,3 +155,26 @@ def logsumexp(x, axes, *, keepdims=False):
         res = res.reshape(kept)
     with np.errstate(over="ignore"):
         return res.astype(result_dtype, copy=False)
+
+
+def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> np.ndarray | None:
+    """Fused cross-entropy of rows: ``g2 = rs * (softmax(z2) - onehot(y))`` and the per-row
+    ``logsumexp(z2) - z2[y]``; None when the layout is not rows of contiguous classes."""
+    if z2.dtype not in (np.float32, np.float64) or g2.dtype != z2.dtype:
+        return None
+    item = z2.itemsize
+    if z2.strides[1] != item or g2.strides[1] != item or z2.strides[0] % item or \
+            g2.strides[0] % item:
+        return None
+    rows, n_classes = z2.shape
+    yy = np.ascontiguousarray(y, dtype=np.int64)
+    r = np.ascontiguousarray(rs, dtype=np.float64)
+    nll = np.empty(rows, dtype=np.float64)
+    if rows:
+        status = _ext.xent(z2.dtype == np.float64, z2.ctypes.data, rows, n_classes,
+                           z2.strides[0] // item, yy.ctypes.data, 1, r.ctypes.data,
+                           g2.ctypes.data, g2.strides[0] // item, nll.ctypes.data,
+                           _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("cross-entropy kernel failed")
+    return nll

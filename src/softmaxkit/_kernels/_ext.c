@@ -55,6 +55,27 @@ static PyObject *ext_logsumexp(PyObject *self, PyObject *args)
     return PyLong_FromLong(status);
 }
 
+static PyObject *ext_xent(PyObject *self, PyObject *args)
+{
+    int f64, nthreads, status;
+    unsigned long long xp, yp, rsp, gp, nllp;
+    Py_ssize_t rows, C, xs, ys, gs;
+    if (!PyArg_ParseTuple(args, "pKnnnKnKKnKi", &f64, &xp, &rows, &C, &xs, &yp, &ys, &rsp, &gp,
+                          &gs, &nllp, &nthreads))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (f64)
+        status = sk_xent_f64((const double *)(uintptr_t)xp, rows, C, xs,
+                             (const int64_t *)(uintptr_t)yp, ys, (const double *)(uintptr_t)rsp,
+                             (double *)(uintptr_t)gp, gs, (double *)(uintptr_t)nllp, nthreads);
+    else
+        status = sk_xent_f32((const float *)(uintptr_t)xp, rows, C, xs,
+                             (const int64_t *)(uintptr_t)yp, ys, (const double *)(uintptr_t)rsp,
+                             (float *)(uintptr_t)gp, gs, (double *)(uintptr_t)nllp, nthreads);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromLong(status);
+}
+
 static PyObject *ext_copy(PyObject *self, PyObject *args)
 {
     unsigned long long dst, src;
@@ -97,6 +118,8 @@ static PyMethodDef methods[] = {
      "nthreads) -> status"},
     {"logsumexp", ext_logsumexp, METH_VARARGS,
      "logsumexp(f64, x, outer, n, inner, xs0, xs1, xs2, y, ys0, ys1, nthreads) -> status"},
+    {"xent", ext_xent, METH_VARARGS,
+     "xent(f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nthreads) -> status"},
     {"copy", ext_copy, METH_VARARGS, "copy(dst, src, nbytes, nthreads): memcpy over threads."},
     {"isa", ext_isa, METH_NOARGS, "The instruction set in use (0 baseline, 1 AVX2, 2 AVX-512)."},
     {"cpu_isa", ext_cpu_isa, METH_NOARGS, "The best instruction set this CPU runs."},

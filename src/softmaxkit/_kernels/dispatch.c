@@ -5,6 +5,7 @@
  * checks that the OS saves the wide registers).
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -20,7 +21,11 @@
     int sk_logsumexp_f32##sfx(const float *, const ptrdiff_t *, const ptrdiff_t *, float *, \
                               const ptrdiff_t *, int);                                     \
     int sk_logsumexp_f64##sfx(const double *, const ptrdiff_t *, const ptrdiff_t *,         \
-                              double *, const ptrdiff_t *, int);
+                              double *, const ptrdiff_t *, int);                           \
+    int sk_xent_f32##sfx(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,   \
+                         ptrdiff_t, const double *, float *, ptrdiff_t, double *, int);     \
+    int sk_xent_f64##sfx(const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,  \
+                         ptrdiff_t, const double *, double *, ptrdiff_t, double *, int);
 
 DECLARE(_baseline)
 #ifdef SK_HAVE_X86_ISAS
@@ -112,6 +117,21 @@ int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t 
 {
     int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
     DISPATCH(sk_logsumexp_f64, x, shape, xs, y, ys, nt)
+}
+
+int sk_xent_f32(const float *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
+                ptrdiff_t ys, const double *rs, float *g, ptrdiff_t gs, double *nll, int nthreads)
+{
+    int nt = threads_for(rows * C, nthreads);
+    DISPATCH(sk_xent_f32, x, rows, C, xs, y, ys, rs, g, gs, nll, nt)
+}
+
+int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
+                ptrdiff_t ys, const double *rs, double *g, ptrdiff_t gs, double *nll,
+                int nthreads)
+{
+    int nt = threads_for(rows * C, nthreads);
+    DISPATCH(sk_xent_f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nt)
 }
 
 /* memcpy of nbytes split over nthreads: the bandwidth bound the benchmarks compare

@@ -17,6 +17,7 @@
 #define SK_SOFTMAX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +61,23 @@ int sk_logsumexp_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t x
                      float *y, const ptrdiff_t ys[2], int nthreads);
 int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
                      double *y, const ptrdiff_t ys[2], int nthreads);
+
+/*
+ * sk_xent_f32 / sk_xent_f64: softmax cross-entropy fused with its gradient, one row at a
+ * time (class-index targets, classes contiguous).
+ *   x    IN   rows x C logits, row stride xs (elements)
+ *   y    IN   rows int64 labels, stride ys; 0 <= y < C wherever rs != 0
+ *   rs   IN   rows per-row gradient scales (class weight / mean divisor; 0 ignores the row)
+ *   g    OUT  rows x C, row stride gs: rs * (softmax(x) - onehot(y)); may be x itself
+ *   nll  OUT  rows logsumexp(x) - x[y] in double (0 where rs == 0)
+ * Returns SK_OK or SK_EINVAL.
+ */
+int sk_xent_f32(const float *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
+                ptrdiff_t ys, const double *rs, float *g, ptrdiff_t gs, double *nll,
+                int nthreads);
+int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
+                ptrdiff_t ys, const double *rs, double *g, ptrdiff_t gs, double *nll,
+                int nthreads);
 
 /* The instruction set the kernels use: the best the CPU has, or the one forced by
  * sk_set_isa. sk_set_isa returns the ISA now in use (a request the CPU cannot run
