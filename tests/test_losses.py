@@ -230,3 +230,57 @@ def test_in_place_gradient_needs_only_per_row_memory(rng):
         tracemalloc.stop()
     assert peak < 16 * 8 * rows  # a few arrays of one number per row, not rows x classes
     assert z.nbytes > 50 * peak
+
+
+@needs_torch
+@pytest.mark.parametrize("chunk", [1, 7, 64, None])
+@pytest.mark.parametrize("kw", [dict(), dict(reduction="sum", label_smoothing=0.1),
+                                dict(ignore_index=0, class_weight="w"), dict(reduction="none")])
+def test_linear_cross_entropy_matches_torch(chunk, kw, rng):
+    n, d, c = 23, 6, 9
+    x, w, b = rng.normal(size=(n, d)), rng.normal(size=(c, d)), rng.normal(size=c)
+    y = rng.integers(0, c, size=n)
+    kw = dict(kw)
+    cw = rng.uniform(0.5, 2, size=c) if kw.get("class_weight") == "w" else None
+    kw.pop("class_weight", None)
+    loss, (dx, dw, db) = sk.linear_cross_entropy(x, w, b, y, chunk_size=chunk, class_weight=cw,
+                                                 return_grad=True, **kw)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    tkw = dict(kw)
+    if cw is not None:
+        tkw["weight"] = torch.tensor(cw)
+    tl = TF.cross_entropy(xt @ wt.T + bt, torch.tensor(y), **tkw)
+    tl.sum().backward()
+    np.testing.assert_allclose(loss, tl.detach().numpy(), rtol=1e-12)
+    for ours, theirs in ((dx, xt), (dw, wt), (db, bt)):
+        np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-11, atol=1e-14)
+
+
+def test_linear_cross_entropy_never_forms_all_logits(rng):
+    import tracemalloc
+
+    n, d, c = 4096, 64, 2048
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    w = rng.normal(scale=0.1, size=(c, d)).astype(np.float32)
+    y = rng.integers(0, c, size=n)
+    tracemalloc.start()
+    try:
+        sk.linear_cross_entropy(x, w, None, y, chunk_size=256, return_grad=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    full_logits = n * c * 4
+    # one chunk of logits and the gradients of x and weight, not N x C
+    assert peak < full_logits / 4, (peak, full_logits)
+
+
+def test_linear_cross_entropy_bad_input(rng):
+    x, w = np.zeros((3, 4)), np.zeros((5, 4))
+    with pytest.raises(ValueError, match=r"'x' must be \(N, D\) and 'weight' \(C, D\)"):
+        sk.linear_cross_entropy(x, np.zeros((5, 3)), None, np.zeros(3, int))
+    with pytest.raises(ValueError, match=r"'bias' must have shape \(5,\)"):
+        sk.linear_cross_entropy(x, w, np.zeros(4), np.zeros(3, int))
+    with pytest.raises(ValueError, match="'chunk_size' must be an integer >= 1"):
+        sk.linear_cross_entropy(x, w, None, np.zeros(3, int), chunk_size=0)
+    with pytest.raises(ValueError, match=r"target 7 at position \(1,\)"):
+        sk.linear_cross_entropy(x, w, None, np.array([0, 7, 1]))

@@ -20,7 +20,7 @@ from ._gradients import (
     softmax_temperature_grad,
 )
 from ._layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
-from ._losses import cross_entropy, nll_loss
+from ._losses import cross_entropy, linear_cross_entropy, nll_loss
 
 try:
     __version__ = version("softmaxkit")
@@ -37,6 +37,7 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "check_grad",
     "cross_entropy",
+    "linear_cross_entropy",
     "log_softmax_backward",
     "logsumexp_backward",
     "nll_loss",

@@ -20,7 +20,7 @@ from . import _config, _native
 from . import _functions as F
 from . import _validation as v
 
-__all__ = ["cross_entropy", "nll_loss"]
+__all__ = ["cross_entropy", "nll_loss", "linear_cross_entropy"]
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -396,3 +396,136 @@ def nll_loss(
     g = np.zeros_like(l2)
     g[rows, ys] = -wy * scale
     return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
+
+
+def linear_cross_entropy(
+    x: ArrayLike,
+    weight: ArrayLike,
+    bias: ArrayLike | None,
+    target: ArrayLike,
+    *,
+    chunk_size: int | None = None,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    reduction: str = "mean",
+    return_grad: bool = False,
+) -> Any:
+    r"""Cross-entropy of ``x @ weight.T + bias`` without ever forming all the logits.
+
+    The rows of ``x`` are taken ``chunk_size`` at a time: each chunk's logits are
+    computed, turned into their gradient in place by the fused cross-entropy, and folded
+    into the gradients of ``x``, ``weight`` and ``bias``. Peak extra memory is one chunk
+    of logits (``chunk_size × C``) instead of ``N × C``; the values are those of the
+    unfused computation.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D)
+    weight : array_like, shape (C, D)
+        PyTorch's ``Linear`` layout.
+    bias : array_like, shape (C,), or None
+    target : array_like of int, shape (N,)
+        Class indices.
+    chunk_size : int, optional
+        Rows per chunk; default: as many as fit 32 MiB of logits.
+    class_weight, ignore_index, label_smoothing, reduction
+        As ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction`` of
+        :func:`cross_entropy` (the class weights are renamed to leave ``weight`` to
+        the linear map).
+    return_grad : bool, optional
+        Also return ``(dx, dweight, dbias)``.
+
+    Returns
+    -------
+    loss : float or ndarray
+    grads : tuple of ndarray
+        Only with ``return_grad``; ``dbias`` is None when ``bias`` is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> rng = np.random.default_rng(0)
+    >>> x, w, b = rng.normal(size=(6, 4)), rng.normal(size=(5, 4)), np.zeros(5)
+    >>> y = np.array([0, 1, 2, 3, 4, 0])
+    >>> loss = sk.linear_cross_entropy(x, w, b, y, chunk_size=2)
+    >>> bool(np.isclose(loss, sk.cross_entropy(x @ w.T + b, y)))
+    True
+    """
+    fname = "linear_cross_entropy"
+    xx = v.as_float_array(fname, x, "x")
+    ww = v.as_float_array(fname, weight, "weight")
+    if xx.ndim != 2 or ww.ndim != 2 or xx.shape[1] != ww.shape[1]:
+        raise ValueError(
+            f"{fname}: 'x' must be (N, D) and 'weight' (C, D); got {xx.shape} and {ww.shape}"
+        )
+    dt = np.result_type(xx.dtype, ww.dtype)
+    xx, ww = xx.astype(dt, copy=False), ww.astype(dt, copy=False)
+    n, c = xx.shape[0], ww.shape[0]
+    bb = None
+    if bias is not None:
+        bb = v.as_float_array(fname, bias, "bias").astype(dt, copy=False)
+        if bb.shape != (c,):
+            raise ValueError(f"{fname}: 'bias' must have shape ({c},), got {bb.shape}")
+    y = np.asarray(target)
+    if y.dtype.kind not in "iu" or y.shape != (n,):
+        raise ValueError(
+            f"{fname}: 'target' must be ({n},) class indices, got {y.shape} of dtype {y.dtype}"
+        )
+    if chunk_size is None:
+        chunk = max(1, (32 << 20) // max(1, c * dt.itemsize))
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
+        raise ValueError(f"{fname}: 'chunk_size' must be an integer >= 1, got {chunk_size!r}")
+    else:
+        chunk = int(chunk_size)
+    return_grad = v.flag(fname, return_grad, "return_grad")
+    cw, ls = _options(fname, class_weight, ignore_index, label_smoothing, reduction, c, dt)
+    _check_labels(fname, y, c, ignore_index)
+
+    # The "mean" divisor covers all rows: each chunk is reduced as a sum, scaled at the end.
+    counted = np.ones(n, bool) if ignore_index is None else y != ignore_index
+    wy = np.where(counted, 1.0 if cw is None else cw[np.where(counted, y, 0)], 0.0)
+    denom = float(np.sum(wy))
+    per_sample = np.empty(n, dtype=dt) if reduction == "none" else None
+    total = 0.0
+    dx = np.empty_like(xx) if return_grad else None
+    dw = np.zeros_like(ww) if return_grad else None
+    db = np.zeros(c, dtype=dt) if return_grad and bb is not None else None
+    logits = np.empty((min(chunk, n), c), dtype=dt)
+    opts = dict(weight=cw, ignore_index=ignore_index, label_smoothing=ls)
+    for a in range(0, n, chunk):
+        z = logits[: min(chunk, n - a)]
+        np.matmul(xx[a:a + chunk], ww.T, out=z)
+        if bb is not None:
+            z += bb
+        red = "none" if reduction == "none" else "sum"
+        if return_grad:
+            loss_c, g = cross_entropy(z, y[a:a + chunk], reduction=red, grad_out=z, **opts)
+            dx[a:a + chunk] = g @ ww
+            dw += g.T @ xx[a:a + chunk]
+            if db is not None:
+                db += g.sum(axis=0)
+        else:
+            loss_c = cross_entropy(z, y[a:a + chunk], reduction=red, **opts)
+        if per_sample is not None:
+            per_sample[a:a + chunk] = loss_c
+        else:
+            total += float(loss_c)
+    if reduction == "none":
+        loss = per_sample
+        scale = 1.0
+    elif reduction == "sum":
+        loss, scale = dt.type(total), 1.0
+    else:
+        loss = dt.type(total / denom) if denom else dt.type(0.0)
+        scale = 1.0 / denom if denom else 0.0
+    if not return_grad:
+        return loss
+    if scale != 1.0:
+        dx *= scale
+        dw *= scale
+        if db is not None:
+            db *= scale
+    return loss, (dx, dw, db)
