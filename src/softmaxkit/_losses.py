@@ -416,8 +416,9 @@ def linear_cross_entropy(
     The rows of ``x`` are taken ``chunk_size`` at a time: each chunk's logits are
     computed, turned into their gradient in place by the fused cross-entropy, and folded
     into the gradients of ``x``, ``weight`` and ``bias``. Peak extra memory is one chunk
-    of logits (``chunk_size × C``) instead of ``N × C``; the values are those of the
-    unfused computation.
+    of logits (``chunk_size × C``, 32 MiB by default) and 8 MiB for accumulating the
+    weight gradient, instead of ``N × C``; the values are those of the unfused
+    computation.
 
     Parameters
     ----------
@@ -494,6 +495,10 @@ def linear_cross_entropy(
     dw = np.zeros_like(ww) if return_grad else None
     db = np.zeros(c, dtype=dt) if return_grad and bb is not None else None
     logits = np.empty((min(chunk, n), c), dtype=dt)
+    # dW += G^T X, a block of classes at a time: numpy's matmul cannot accumulate into its
+    # output, and a C x D temporary would double the memory of dW.
+    cblock = max(1, (8 << 20) // max(1, xx.shape[1] * dt.itemsize))
+    dw_tmp = np.empty((min(cblock, c), xx.shape[1]), dtype=dt) if return_grad else None
     opts = dict(weight=cw, ignore_index=ignore_index, label_smoothing=ls)
     for a in range(0, n, chunk):
         z = logits[: min(chunk, n - a)]
@@ -503,8 +508,11 @@ def linear_cross_entropy(
         red = "none" if reduction == "none" else "sum"
         if return_grad:
             loss_c, g = cross_entropy(z, y[a:a + chunk], reduction=red, grad_out=z, **opts)
-            dx[a:a + chunk] = g @ ww
-            dw += g.T @ xx[a:a + chunk]
+            np.matmul(g, ww, out=dx[a:a + chunk])
+            for c0 in range(0, c, cblock):
+                t = dw_tmp[: min(cblock, c - c0)]
+                np.matmul(g[:, c0:c0 + cblock].T, xx[a:a + chunk], out=t)
+                dw[c0:c0 + cblock] += t
             if db is not None:
                 db += g.sum(axis=0)
         else:
