@@ -1,6 +1,8 @@
 """Backward functions (vector-Jacobian products) of the softmax family, and a gradient check.
 
-Every backward function takes what its forward returned where that suffices
+softmax and log_softmax backward run in native kernels for contiguous slices (the
+NumPy code below is the fallback and the reference). Every backward function takes what
+its forward returned where that suffices
 (``softmax_backward`` needs only ``y``, JAX-style ``dx = y * (dy - sum(dy * y))``), and is
 finite wherever the forward is: entries that took no part in the forward (masked out,
 ``-inf``) get gradient 0, never NaN, whatever ``dy`` holds there.
@@ -14,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _config, _native
 from . import _functions as F
 from . import _validation as v
 
@@ -75,6 +78,10 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     yy, d = _pair(fname, y, dy, ("y", "dy"))
     axes = v.axes_tuple(fname, axis, yy.ndim)
     t = v.positive_number(fname, temperature, "temperature")
+    if _config.get_backend() == "native" and axes:
+        dx = _native.softmax_backward(yy, d, axes, log=False, scale=1.0 / t)
+        if dx is not None:
+            return dx
     live = yy != 0
     with np.errstate(invalid="ignore"):
         dyl = np.where(live, d, 0)
@@ -101,6 +108,10 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     lp, d = _pair(fname, logp, dy, ("logp", "dy"))
     axes = v.axes_tuple(fname, axis, lp.ndim)
     t = v.positive_number(fname, temperature, "temperature")
+    if _config.get_backend() == "native" and axes:
+        dx = _native.softmax_backward(lp, d, axes, log=True, scale=1.0 / t)
+        if dx is not None:
+            return dx
     live = lp != -np.inf
     with np.errstate(invalid="ignore"):
         dyl = np.where(live, d, 0)

@@ -178,3 +178,26 @@ def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> 
         if status:
             raise _STATUS[status]("cross-entropy kernel failed")
     return nll
+
+
+def softmax_backward(y: np.ndarray, dy: np.ndarray, axes: tuple[int, ...], *, log: bool,
+                     scale: float) -> np.ndarray | None:
+    """The backward kernel when every slice is a contiguous row of ``y``, ``dy`` and a
+    fresh result (the last axis, after merging); None otherwise."""
+    if y.dtype not in (np.float32, np.float64) or dy.dtype != y.dtype or y.ndim == 0:
+        return None
+    if sorted(axes) != list(range(y.ndim - len(axes), y.ndim)):
+        return None
+    dx = np.empty_like(y, order="C")
+    views = [view3(a, axes) for a in (y, dy, dx)]
+    if any(v is None or v[0][2] != 1 or (v[1][1] != 1 and v[0][1] > 1) for v in views):
+        return None
+    (outer, n, _), _ = views[0]
+    if outer * n:
+        status = _ext.softmax_backward(
+            y.dtype == np.float64, y.ctypes.data, views[0][1][0], dy.ctypes.data, views[1][1][0],
+            dx.ctypes.data, views[2][1][0], outer, n, 1 if log else 0, float(scale),
+            _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("softmax backward kernel failed")
+    return dx

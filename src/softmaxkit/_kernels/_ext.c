@@ -76,6 +76,30 @@ static PyObject *ext_xent(PyObject *self, PyObject *args)
     return PyLong_FromLong(status);
 }
 
+static PyObject *ext_softmax_backward(PyObject *self, PyObject *args)
+{
+    int f64, flags, nthreads, status;
+    unsigned long long yp, dp, xp;
+    Py_ssize_t ys, ds, xs, rows, n;
+    double scale;
+    if (!PyArg_ParseTuple(args, "pKnKnKnnnidi", &f64, &yp, &ys, &dp, &ds, &xp, &xs, &rows, &n,
+                          &flags, &scale, &nthreads))
+        return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (f64)
+        status = sk_softmax_backward_f64((const double *)(uintptr_t)yp, ys,
+                                         (const double *)(uintptr_t)dp, ds,
+                                         (double *)(uintptr_t)xp, xs, rows, n, flags, scale,
+                                         nthreads);
+    else
+        status = sk_softmax_backward_f32((const float *)(uintptr_t)yp, ys,
+                                         (const float *)(uintptr_t)dp, ds,
+                                         (float *)(uintptr_t)xp, xs, rows, n, flags, scale,
+                                         nthreads);
+    Py_END_ALLOW_THREADS
+    return PyLong_FromLong(status);
+}
+
 static PyObject *ext_copy(PyObject *self, PyObject *args)
 {
     unsigned long long dst, src;
@@ -120,6 +144,8 @@ static PyMethodDef methods[] = {
      "logsumexp(f64, x, outer, n, inner, xs0, xs1, xs2, y, ys0, ys1, nthreads) -> status"},
     {"xent", ext_xent, METH_VARARGS,
      "xent(f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nthreads) -> status"},
+    {"softmax_backward", ext_softmax_backward, METH_VARARGS,
+     "softmax_backward(f64, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nthreads) -> status"},
     {"copy", ext_copy, METH_VARARGS, "copy(dst, src, nbytes, nthreads): memcpy over threads."},
     {"isa", ext_isa, METH_NOARGS, "The instruction set in use (0 baseline, 1 AVX2, 2 AVX-512)."},
     {"cpu_isa", ext_cpu_isa, METH_NOARGS, "The best instruction set this CPU runs."},

@@ -25,7 +25,13 @@
     int sk_xent_f32##sfx(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,   \
                          ptrdiff_t, const double *, float *, ptrdiff_t, double *, int);     \
     int sk_xent_f64##sfx(const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,  \
-                         ptrdiff_t, const double *, double *, ptrdiff_t, double *, int);
+                         ptrdiff_t, const double *, double *, ptrdiff_t, double *, int);    \
+    int sk_softmax_backward_f32##sfx(const float *, ptrdiff_t, const float *, ptrdiff_t,     \
+                                     float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, double, \
+                                     int);                                                  \
+    int sk_softmax_backward_f64##sfx(const double *, ptrdiff_t, const double *, ptrdiff_t,   \
+                                     double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, double, \
+                                     int);
 
 DECLARE(_baseline)
 #ifdef SK_HAVE_X86_ISAS
@@ -132,6 +138,22 @@ int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, cons
 {
     int nt = threads_for(rows * C, nthreads);
     DISPATCH(sk_xent_f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nt)
+}
+
+int sk_softmax_backward_f32(const float *y, ptrdiff_t ys, const float *dy, ptrdiff_t ds,
+                            float *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
+                            double scale, int nthreads)
+{
+    int nt = threads_for(rows * n, nthreads);
+    DISPATCH(sk_softmax_backward_f32, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nt)
+}
+
+int sk_softmax_backward_f64(const double *y, ptrdiff_t ys, const double *dy, ptrdiff_t ds,
+                            double *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
+                            double scale, int nthreads)
+{
+    int nt = threads_for(rows * n, nthreads);
+    DISPATCH(sk_softmax_backward_f64, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nt)
 }
 
 /* memcpy of nbytes split over nthreads: the bandwidth bound the benchmarks compare

@@ -79,6 +79,22 @@ int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, cons
                 ptrdiff_t ys, const double *rs, double *g, ptrdiff_t gs, double *nll,
                 int nthreads);
 
+/*
+ * sk_softmax_backward_f32 / _f64: the vector-Jacobian product of softmax (flags 0) or
+ * log_softmax (SK_LOG) over rows, from the forward output.
+ *   y    IN   rows x n forward output, row stride ys, rows contiguous
+ *   dy   IN   rows x n upstream gradient, row stride ds
+ *   dx   OUT  rows x n, row stride xs; may be dy itself
+ *   scale IN  1 / temperature
+ * Entries the forward gave no weight (y == 0; -inf for log) get 0.
+ */
+int sk_softmax_backward_f32(const float *y, ptrdiff_t ys, const float *dy, ptrdiff_t ds,
+                            float *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
+                            double scale, int nthreads);
+int sk_softmax_backward_f64(const double *y, ptrdiff_t ys, const double *dy, ptrdiff_t ds,
+                            double *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
+                            double scale, int nthreads);
+
 /* The instruction set the kernels use: the best the CPU has, or the one forced by
  * sk_set_isa. sk_set_isa returns the ISA now in use (a request the CPU cannot run
  * falls back to the best it can). */
