@@ -74,20 +74,7 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     >>> sk.softmax_backward(y, [0.0, 0.0, 1.0])  # d y[2] / d x
     array([-0.05989202, -0.1628034 ,  0.22269543])
     """
-    fname = "softmax_backward"
-    yy, d = _pair(fname, y, dy, ("y", "dy"))
-    axes = v.axes_tuple(fname, axis, yy.ndim)
-    t = v.positive_number(fname, temperature, "temperature")
-    if _config.get_backend() == "native" and axes:
-        dx = _native.softmax_backward(yy, d, axes, log=False, scale=1.0 / t)
-        if dx is not None:
-            return dx
-    live = yy != 0
-    with np.errstate(invalid="ignore"):
-        dyl = np.where(live, d, 0)
-        s = np.sum(dyl * yy, axis=axes, keepdims=True)
-        dx = np.where(live, yy * (dyl - s), 0)
-    return dx / t if t != 1.0 else dx
+    return _softmax_vjp("softmax_backward", y, dy, axis, temperature, log=False)
 
 
 def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
@@ -104,19 +91,26 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     >>> sk.log_softmax_backward(logp, [0.0, 0.0, -1.0])  # d(-logp[2]) / dx
     array([ 0.09003057,  0.24472847, -0.33475904])
     """
-    fname = "log_softmax_backward"
-    lp, d = _pair(fname, logp, dy, ("logp", "dy"))
-    axes = v.axes_tuple(fname, axis, lp.ndim)
+    return _softmax_vjp("log_softmax_backward", logp, dy, axis, temperature, log=True)
+
+
+def _softmax_vjp(fname, y, dy, axis, temperature, *, log):
+    """The backward of softmax (from y) or log_softmax (from logp): validation, the native
+    kernel where the layout allows, else NumPy."""
+    yy, d = _pair(fname, y, dy, ("logp" if log else "y", "dy"))
+    axes = v.axes_tuple(fname, axis, yy.ndim)
     t = v.positive_number(fname, temperature, "temperature")
     if _config.get_backend() == "native" and axes:
-        dx = _native.softmax_backward(lp, d, axes, log=True, scale=1.0 / t)
+        dx = _native.softmax_backward(yy, d, axes, log=log, scale=1.0 / t)
         if dx is not None:
             return dx
-    live = lp != -np.inf
+    live = yy != (-np.inf if log else 0)  # entries the forward gave no weight get 0
     with np.errstate(invalid="ignore"):
         dyl = np.where(live, d, 0)
-        s = np.sum(dyl, axis=axes, keepdims=True)
-        dx = np.where(live, dyl - np.exp(lp) * s, 0)
+        if log:
+            dx = np.where(live, dyl - np.exp(yy) * np.sum(dyl, axis=axes, keepdims=True), 0)
+        else:
+            dx = np.where(live, yy * (dyl - np.sum(dyl * yy, axis=axes, keepdims=True)), 0)
     return dx / t if t != 1.0 else dx
 
 

@@ -104,20 +104,22 @@ class Softmax(_Layer):
     array([1., 1.])
     """
 
+    _forward = staticmethod(F.softmax)
+    _backward = staticmethod(G.softmax_backward)
+
     def __init__(self, axis: F.Axis = -1, *, temperature: float = 1.0) -> None:
         self.axis = axis
-        self.temperature = v.positive_number("Softmax", temperature, "temperature")
+        self.temperature = v.positive_number(type(self).__name__, temperature, "temperature")
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self._y: np.ndarray | None = None
 
     def forward(self, x: ArrayLike) -> np.ndarray:
-        self._y = F.softmax(x, self.axis, temperature=self.temperature)
+        self._y = self._forward(x, self.axis, temperature=self.temperature)
         return self._y
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
-        return G.softmax_backward(self._cached("_y"), dout, self.axis,
-                                  temperature=self.temperature)
+        return self._backward(self._cached("_y"), dout, self.axis, temperature=self.temperature)
 
 
 class LogSoftmax(Softmax):
@@ -130,13 +132,8 @@ class LogSoftmax(Softmax):
     array([-0.69314718, -0.69314718])
     """
 
-    def forward(self, x: ArrayLike) -> np.ndarray:
-        self._y = F.log_softmax(x, self.axis, temperature=self.temperature)
-        return self._y
-
-    def backward(self, dout: ArrayLike) -> np.ndarray:
-        return G.log_softmax_backward(self._cached("_y"), dout, self.axis,
-                                      temperature=self.temperature)
+    _forward = staticmethod(F.log_softmax)
+    _backward = staticmethod(G.log_softmax_backward)
 
 
 class SoftmaxCrossEntropy(_Layer):

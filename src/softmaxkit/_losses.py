@@ -99,6 +99,19 @@ def _to_rows(a, axis):
     return moved.reshape(-1, moved.shape[-1]), moved.shape
 
 
+def _reduce(per, reduction, denom, dtype, shape):
+    """(loss, gradient scale) of per-sample losses: "none" keeps them (the gradient is that
+    of their sum), "sum" adds them, "mean" divides by ``denom`` (0 when nothing counts,
+    where PyTorch gives NaN)."""
+    if reduction == "none":
+        return per.reshape(shape).astype(dtype, copy=False), 1.0
+    if reduction == "sum":
+        return dtype.type(np.sum(per)), 1.0
+    if not denom:
+        return dtype.type(0.0), 0.0
+    return dtype.type(np.sum(per) / denom), 1.0 / denom
+
+
 def _grad_out(fname, grad_out, logits):
     if grad_out is None:
         return None
@@ -248,15 +261,7 @@ def cross_entropy(
             per = np.sum(np.where(coef != 0, coef * (lse[:, None] - wide), 0), axis=1)
             denom = float(n_rows)
 
-    if reduction == "none":
-        loss = per.reshape(moved_shape[:-1]).astype(z.dtype, copy=False)
-        scale = None
-    elif reduction == "sum":
-        loss = z.dtype.type(np.sum(per))
-        scale = 1.0
-    else:
-        loss = z.dtype.type(np.sum(per) / denom) if denom != 0 else z.dtype.type(0.0)
-        scale = 1.0 / denom if denom != 0 else 0.0
+    loss, scale = _reduce(per, reduction, denom, z.dtype, moved_shape[:-1])
     if not return_grad:
         return loss
 
@@ -282,9 +287,7 @@ def cross_entropy(
         else:
             g *= np.sum(coef, axis=1)[:, None]
             g -= coef
-        if scale is None:  # reduction "none": the gradient of the sum of the losses
-            pass
-        elif scale != 1.0:
+        if scale != 1.0:
             g *= scale
         if m2 is not None:
             g[~m2] = 0
@@ -314,13 +317,7 @@ def _fused(z, z2, t, ax, w, ignore_index, reduction, go, moved_shape):
     nll = _native.xent_rows(z2, ys, wy * scale, out)
     if nll is None:
         return None
-    per = wy * nll
-    if reduction == "none":
-        loss = per.reshape(moved_shape[:-1]).astype(z.dtype)
-    elif reduction == "sum":
-        loss = z.dtype.type(np.sum(per))
-    else:
-        loss = z.dtype.type(np.sum(per) / denom) if denom else z.dtype.type(0.0)
+    loss, _ = _reduce(wy * nll, reduction, denom, z.dtype, moved_shape[:-1])
     if go is not None:
         if g2 is None:
             np.copyto(np.moveaxis(go, ax, -1), out.reshape(moved_shape))
@@ -383,14 +380,7 @@ def nll_loss(
     rows = np.arange(yf.size)
     with np.errstate(invalid="ignore"):
         per = np.where(counted, -wy * l2[rows, ys], 0)
-    denom = float(np.sum(wy))
-    if reduction == "none":
-        loss, scale = per.reshape(moved_shape[:-1]).astype(lp.dtype), 1.0
-    elif reduction == "sum":
-        loss, scale = lp.dtype.type(np.sum(per)), 1.0
-    else:
-        loss = lp.dtype.type(np.sum(per) / denom) if denom else lp.dtype.type(0.0)
-        scale = 1.0 / denom if denom else 0.0
+    loss, scale = _reduce(per, reduction, float(np.sum(wy)), lp.dtype, moved_shape[:-1])
     if not return_grad:
         return loss
     g = np.zeros_like(l2)
@@ -525,13 +515,9 @@ def linear_cross_entropy(
         else:
             total += float(loss_c)
     if reduction == "none":
-        loss = per_sample
-        scale = 1.0
-    elif reduction == "sum":
-        loss, scale = dt.type(total), 1.0
+        loss, scale = per_sample, 1.0
     else:
-        loss = dt.type(total / denom) if denom else dt.type(0.0)
-        scale = 1.0 / denom if denom else 0.0
+        loss, scale = _reduce(np.array([total]), reduction, denom, dt, ())
     if not return_grad:
         return loss
     if scale != 1.0:
