@@ -22,6 +22,20 @@ from ._gradients import (
 from ._layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
 from ._losses import cross_entropy, linear_cross_entropy, nll_loss
 
+def __getattr__(name):
+    # The classifier needs scikit-learn (the "sklearn" extra): loaded on first use only.
+    if name == "SoftmaxClassifier":
+        try:
+            from ._classifier import SoftmaxClassifier
+        except ImportError as exc:
+            raise ImportError(
+                "softmaxkit.SoftmaxClassifier needs scikit-learn: "
+                "pip install 'softmaxkit[sklearn]'"
+            ) from exc
+        return SoftmaxClassifier
+    raise AttributeError(f"module 'softmaxkit' has no attribute {name!r}")
+
+
 try:
     __version__ = version("softmaxkit")
 except PackageNotFoundError:  # imported from a source tree that is not installed
@@ -33,6 +47,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "Sequential",
+    "SoftmaxClassifier",
     "Softmax",
     "SoftmaxCrossEntropy",
     "check_grad",
