@@ -121,7 +121,7 @@ def test_pipeline_grid_search_and_cross_validation():
     X, y = load_iris(return_X_y=True)
     pipe = make_pipeline(StandardScaler(), SoftmaxClassifier(random_state=0, max_epochs=100))
     assert cross_val_score(pipe, X, y, cv=3).mean() > 0.85
-    grid = GridSearchCV(pipe, {"softmaxclassifier__alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)
+    grid = GridSearchCV(pipe, {"softmaxclassifier__alpha": ["auto", 1e-2]}, cv=3).fit(X, y)
     assert grid.best_score_ > 0.85
 
 

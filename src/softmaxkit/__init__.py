@@ -7,6 +7,7 @@ array([0.09003057, 0.24472847, 0.66524096])
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._cs231n import softmax_loss_naive, softmax_loss_vectorized
 from ._config import backend, get_backend, get_num_threads, set_backend, set_num_threads
 from ._functions import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
 from ._gradients import (
@@ -59,6 +60,8 @@ __all__ = [
     "smooth_max_backward",
     "softmax_backward",
     "softmax_jacobian",
+    "softmax_loss_naive",
+    "softmax_loss_vectorized",
     "softmax_temperature_grad",
     "backend",
     "get_backend",

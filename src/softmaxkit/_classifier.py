@@ -24,7 +24,7 @@ from ._losses import cross_entropy
 __all__ = ["SoftmaxClassifier"]
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
-SCHEDULES = ("constant", "invscaling", "cosine")
+SCHEDULES = ("adaptive", "constant", "invscaling", "cosine")
 
 
 def _check_param(name, value, ok, expected):
@@ -45,12 +45,17 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         Step size (the initial one under a schedule).
     batch_size : int, default=256
     max_epochs : int, default=300
-    alpha : float, default=1e-4
-        L2 penalty: ``alpha/2 * ||coef_||^2`` added to the mean loss (not on the intercept).
+    alpha : float or "auto", default="auto"
+        L2 penalty: ``alpha/2 * ||coef_||^2`` added to the mean loss (not on the
+        intercept). "auto" is ``1 / n_samples`` (1 / the total sample weight): the
+        objective of scikit-learn's ``LogisticRegression(C=1)``.
     optimizer : {"adam", "sgd", "momentum"}, default="adam"
     momentum : float, default=0.9
         For "momentum" (heavy ball); Adam uses it as beta1.
-    lr_schedule : {"constant", "invscaling", "cosine"}, default="constant"
+    lr_schedule : {"adaptive", "constant", "invscaling", "cosine"}, default="adaptive"
+        "adaptive": divide the step by 5 whenever the monitored score (training loss, or
+        validation accuracy with ``early_stopping``) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and stop after three such divisions;
         "invscaling": ``lr / sqrt(1 + epoch)``; "cosine": decays to 0 over ``max_epochs``.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified) and stop when its
@@ -96,8 +101,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, *, learning_rate=0.03, batch_size=256, max_epochs=300, alpha=1e-4,
-                 optimizer="adam", momentum=0.9, lr_schedule="constant", early_stopping=False,
+    def __init__(self, *, learning_rate=0.03, batch_size=256, max_epochs=300, alpha="auto",
+                 optimizer="adam", momentum=0.9, lr_schedule="adaptive", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, class_weight=None,
                  fit_intercept=True, warm_start=False, shuffle=True, random_state=None,
                  verbose=0, n_threads=None):
@@ -131,8 +136,9 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             value = getattr(p, name)
             _check_param(name, value, isinstance(value, (int, np.integer))
                          and not isinstance(value, bool) and value >= 1, "an integer >= 1")
-        _check_param("alpha", p.alpha, isinstance(p.alpha, (int, float)) and 0 <= p.alpha < np.inf,
-                     "a finite number >= 0")
+        _check_param("alpha", p.alpha, (isinstance(p.alpha, str) and p.alpha == "auto") or (
+            isinstance(p.alpha, (int, float)) and 0 <= p.alpha < np.inf),
+            '"auto" or a finite number >= 0')
         _check_param("optimizer", p.optimizer, p.optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}")
         _check_param("momentum", p.momentum, isinstance(p.momentum, (int, float))
                      and 0 <= p.momentum < 1, "a number in [0, 1)")
@@ -223,6 +229,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             self._opt_state = None
             self.loss_curve_, self.validation_scores_ = [], []
             self.t_ = 0
+            self._lr_factor = 1.0
         else:
             self.coef_ = self.coef_.astype(dtype, copy=False)
             self.intercept_ = self.intercept_.astype(dtype, copy=False)
@@ -250,7 +257,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _step_size(self, epoch, total):
-        lr = float(self.learning_rate)
+        lr = float(self.learning_rate) * getattr(self, "_lr_factor", 1.0)
         if self.lr_schedule == "invscaling":
             return lr / np.sqrt(1.0 + epoch)
         if self.lr_schedule == "cosine":
@@ -264,11 +271,13 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                                "v": [np.zeros_like(W), np.zeros_like(b)]}
         m, v = self._opt_state["m"], self._opt_state["v"]
         beta1, beta2, eps = float(self.momentum), 0.999, 1e-8
-        alpha = float(self.alpha)
+        # "auto": 1 / (total sample weight), i.e. 1 / n_samples with unit weights; by weight
+        # so that a weight of 2 and a repeated sample give the same model
+        sw_total = float(np.sum(sw[train])) or 1.0
+        alpha = 1.0 / sw_total if self.alpha == "auto" else float(self.alpha)
         best = (-np.inf, None)
         no_change = 0
         bar = self._progress(n_epochs)
-        sw_total = float(np.sum(sw[train])) or 1.0
         epoch_count = 0
         for epoch in range(n_epochs):
             order = rng.permutation(train) if self.shuffle else train
@@ -308,6 +317,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             else:
                 no_change += 1
                 if no_change >= self.n_iter_no_change:
+                    if self.lr_schedule == "adaptive" and self._lr_factor > 0.2**3 * 1.01:
+                        self._lr_factor *= 0.2  # a plateau: smaller steps, go on
+                        no_change = 0
+                        continue
                     break
         if val is not None and best[1] is not None:
             W[...], b[...] = best[1]
