@@ -260,6 +260,44 @@ def _cmd_smooth_max(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from . import _train_cli
+
+    try:
+        return _train_cli.cmd_train(args)
+    except _train_cli.UsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_predict(args) -> int:
+    from . import _train_cli
+
+    try:
+        return _train_cli.cmd_predict(args)
+    except _train_cli.UsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def _cmd_demo(args) -> int:
     from ._demo import run
 
@@ -320,6 +358,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_number_options(p, "-1")
     p.add_argument("--k", type=_positive, default=1.0, help="sharpness k > 0 (default: 1)")
     p.set_defaults(func=_cmd_smooth_max)
+
+    p = sub.add_parser(
+        "train",
+        help="train a softmax classifier and report its accuracy",
+        description="Train SoftmaxClassifier on a bundled dataset, Fashion-MNIST or a CSV "
+        "file; print train/test accuracy, log loss and the confusion matrix.",
+        epilog="Example: softmaxkit train --dataset digits --compare --save digits.skm",
+    )
+    p.add_argument("--dataset", required=True,
+                   help="iris, digits, wine, breast_cancer, fashion-mnist or PATH.csv")
+    p.add_argument("--target", help="the CSV's target column (default: the last)")
+    p.add_argument("--data-dir", help="where Fashion-MNIST's files are (default: Debian's)")
+    p.add_argument("--test-size", type=_fraction, default=0.25, help="default: 0.25")
+    p.add_argument("--epochs", type=_count, help="maximum epochs (default: the estimator's)")
+    p.add_argument("--random-state", type=int, default=0, help="default: 0")
+    p.add_argument("--save", metavar="FILE", help="write the model (softmaxkit predict reads it)")
+    p.add_argument("--compare", action="store_true",
+                   help="also fit scikit-learn's LogisticRegression on the same split")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "predict",
+        help="predict with a saved model",
+        description="Print the predicted class (or the class probabilities) of every row of "
+        "a CSV or .npy file of raw features.",
+    )
+    p.add_argument("--model", required=True, metavar="FILE")
+    p.add_argument("--input", required=True, metavar="FILE", help=".csv or .npy")
+    p.add_argument("--proba", action="store_true", help="print probabilities, one column per class")
+    p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser(
         "demo",
