@@ -24,8 +24,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet "meson-python>=0.15" "meson>=1.2" ninja
 
 # The package is installed, not run from src/, so tests see what users get.
+# The demo trains the classifier next to scikit-learn: the "sklearn" extra.
 $(VENV)/.installed: $(BIN)/python $(SOURCES)
-	$(BIN)/python -m pip install --quiet --no-build-isolation .
+	$(BIN)/python -m pip install --quiet --no-build-isolation ".[sklearn]"
 	@touch $@
 
 $(VENV)/.installed-test: $(BIN)/python $(SOURCES)

@@ -161,3 +161,14 @@ def test_every_optimizer_and_schedule_learns(optimizer, schedule):
                             learning_rate=0.5 if optimizer == "sgd" else 0.1,
                             random_state=0).fit(Xtr, ytr)
     assert clf.score(Xte, yte) > 0.85
+
+
+def test_grid_search_table():
+    Xtr, Xte, ytr, yte = _split(load_iris)
+    table = sk.softmax_grid_search(Xtr, ytr, Xte, yte, [0.01, 0.1], [1e-4, 0.5], max_epochs=40)
+    assert table.shape == (4,)
+    assert table["learning_rate"].tolist() == [0.01, 0.01, 0.1, 0.1]
+    assert table["reg"].tolist() == [1e-4, 0.5, 1e-4, 0.5]
+    assert np.all((table["val_accuracy"] > 0) & (table["val_accuracy"] <= 1))
+    # strong regularization costs training accuracy
+    assert table["train_accuracy"][2] > table["train_accuracy"][3]

@@ -25,15 +25,14 @@ from ._losses import cross_entropy, linear_cross_entropy, nll_loss
 
 def __getattr__(name):
     # The classifier needs scikit-learn (the "sklearn" extra): loaded on first use only.
-    if name == "SoftmaxClassifier":
+    if name in ("SoftmaxClassifier", "softmax_grid_search"):
         try:
-            from ._classifier import SoftmaxClassifier
+            from . import _classifier
         except ImportError as exc:
             raise ImportError(
-                "softmaxkit.SoftmaxClassifier needs scikit-learn: "
-                "pip install 'softmaxkit[sklearn]'"
+                f"softmaxkit.{name} needs scikit-learn: pip install 'softmaxkit[sklearn]'"
             ) from exc
-        return SoftmaxClassifier
+        return getattr(_classifier, name)
     raise AttributeError(f"module 'softmaxkit' has no attribute {name!r}")
 
 
@@ -59,6 +58,7 @@ __all__ = [
     "nll_loss",
     "smooth_max_backward",
     "softmax_backward",
+    "softmax_grid_search",
     "softmax_jacobian",
     "softmax_loss_naive",
     "softmax_loss_vectorized",

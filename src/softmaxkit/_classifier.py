@@ -21,7 +21,7 @@ from . import _config
 from ._functions import log_softmax, softmax
 from ._losses import cross_entropy
 
-__all__ = ["SoftmaxClassifier"]
+__all__ = ["SoftmaxClassifier", "softmax_grid_search"]
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
 SCHEDULES = ("adaptive", "constant", "invscaling", "cosine")
@@ -357,16 +357,17 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             tqdm = None
         if tqdm is not None:
             bar = tqdm(total=n_epochs, desc="SoftmaxClassifier", unit="epoch", file=sys.stderr,
-                       leave=False)
+                       leave=False, mininterval=0.25)
 
             def update(epoch, loss, score):
                 if epoch is None:
+                    bar.refresh()  # the last epoch's loss, whatever the interval
                     bar.close()
                     return
                 post = {"loss": f"{loss:.4f}"}
                 if score is not None:
                     post["val"] = f"{score:.4f}"
-                bar.set_postfix(post)
+                bar.set_postfix(post, refresh=False)  # drawn at most every 0.25 s
                 bar.update(1)
             return update
         start = time.perf_counter()
@@ -445,3 +446,41 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regularizations, *,
+                        max_epochs=50, random_state=0, **params):
+    r"""cs231n's learning-rate × regularization search, as a table.
+
+    Trains a :class:`SoftmaxClassifier` for every pair (``regularizations`` are cs231n's
+    ``reg``: the loss holds ``reg * sum(W**2)``, i.e. ``alpha = 2 * reg``) and measures the
+    accuracy on the training and validation sets.
+
+    Returns
+    -------
+    numpy structured array
+        Fields ``learning_rate``, ``reg``, ``train_accuracy``, ``val_accuracy``, one row
+        per pair, in the order of the loops (learning rate outer).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import softmaxkit as sk
+    >>> X, y = load_iris(return_X_y=True)
+    >>> table = sk.softmax_grid_search(X[::2], y[::2], X[1::2], y[1::2], [0.01, 0.1],
+    ...                                [1e-4, 1e-1], max_epochs=20)
+    >>> table.dtype.names
+    ('learning_rate', 'reg', 'train_accuracy', 'val_accuracy')
+    >>> len(table)
+    4
+    """
+    rows = []
+    for lr in learning_rates:
+        for reg in regularizations:
+            clf = SoftmaxClassifier(learning_rate=float(lr), alpha=2.0 * float(reg),
+                                    max_epochs=max_epochs, random_state=random_state, **params)
+            clf.fit(X_train, y_train)
+            rows.append((float(lr), float(reg), clf.score(X_train, y_train),
+                         clf.score(X_val, y_val)))
+    return np.array(rows, dtype=[("learning_rate", "f8"), ("reg", "f8"),
+                                 ("train_accuracy", "f8"), ("val_accuracy", "f8")])

@@ -52,8 +52,28 @@ def worked_examples() -> None:
         print("\nThe sums equal to 1 are those over the axis the softmax was taken along.")
 
 
+def classifier_comparison() -> None:
+    """Train the softmax classifier on digits next to scikit-learn's LogisticRegression."""
+    _title("6. A linear softmax classifier: digits, next to scikit-learn")
+    try:
+        from argparse import Namespace
+
+        from ._train_cli import cmd_train
+    except ImportError:  # pragma: no cover - scikit-learn is an optional extra
+        print("(needs scikit-learn: pip install 'softmaxkit[sklearn]')")
+        return
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        print("(needs scikit-learn: pip install 'softmaxkit[sklearn]')")
+        return
+    cmd_train(Namespace(dataset="digits", target=None, data_dir=None, test_size=0.25,
+                        epochs=None, random_state=0, save=None, compare=True, quiet=False))
+
+
 def run(args) -> int:
     """Entry point of ``softmaxkit demo``."""
     print("softmaxkit demo: the worked examples of the notes")
     worked_examples()
+    classifier_comparison()
     return 0
