@@ -343,7 +343,11 @@ def test_printed_2d_file_is_one_line_per_row(tmp_path, x2d):
 
 
 def test_demo_prints_the_worked_examples():
-    out = ok(run("demo"))
+    r = run("demo")
+    assert r.returncode == 0, r.stderr
+    # stderr holds only the classifier's progress bar
+    assert "Traceback" not in r.stderr and "error" not in r.stderr.lower()
+    out = r.stdout
     (line,) = [s for s in out.splitlines() if s.startswith("softmax(z)")]
     assert "[0.09003057 0.24472847 0.66524096]" in line
     np.testing.assert_allclose(floats(line.split("[")[1].rstrip("]")), sp.softmax(X), atol=5e-9)
@@ -361,6 +365,8 @@ def test_demo_prints_the_worked_examples():
         np.testing.assert_allclose(
             shown.reshape(3, 2), sk.softmax(a, axis=axis), rtol=0, atol=5e-9
         )
+    # the classifier section: softmaxkit next to scikit-learn on digits
+    assert "| softmaxkit |" in out and "| scikit-learn LogisticRegression |" in out
 
 
 # ------------------------------------------------------------------- version and help
