@@ -124,24 +124,26 @@ def _axis(text: str | None):
     return parts[0] if len(parts) == 1 else parts
 
 
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+def _arg(convert, ok, expected: str):
+    """An argparse type: ``convert`` the text, then require ``ok(value)``."""
+    what = "an integer" if convert is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+
+    return parse
 
 
-def _precision(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 1 <= value <= 17:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 17, got {value}")
-    return value
+_positive = _arg(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_precision = _arg(int, lambda v: 1 <= v <= 17, "between 1 and 17")
+_fraction = _arg(float, lambda v: 0 < v < 1, "between 0 and 1")
+_count = _arg(int, lambda v: v >= 1, ">= 1")
 
 
 # -------------------------------------------------------------------------- output
@@ -276,26 +278,6 @@ def _cmd_predict(args) -> int:
         return _train_cli.cmd_predict(args)
     except _train_cli.UsageError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _cmd_demo(args) -> int:
