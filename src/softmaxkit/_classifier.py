@@ -449,12 +449,15 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
 
 def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regularizations, *,
-                        max_epochs=50, random_state=0, **params):
+                        max_epochs=50, random_state=0, verbose=0, **params):
     r"""cs231n's learning-rate × regularization search, as a table.
 
     Trains a :class:`SoftmaxClassifier` for every pair (``regularizations`` are cs231n's
     ``reg``: the loss holds ``reg * sum(W**2)``, i.e. ``alpha = 2 * reg``) and measures the
     accuracy on the training and validation sets.
+
+    With ``verbose``, a progress bar over the pairs is drawn on stderr (tqdm's when
+    installed). Other keyword arguments go to every :class:`SoftmaxClassifier`.
 
     Returns
     -------
@@ -475,12 +478,40 @@ def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regulari
     4
     """
     rows = []
-    for lr in learning_rates:
-        for reg in regularizations:
-            clf = SoftmaxClassifier(learning_rate=float(lr), alpha=2.0 * float(reg),
-                                    max_epochs=max_epochs, random_state=random_state, **params)
-            clf.fit(X_train, y_train)
-            rows.append((float(lr), float(reg), clf.score(X_train, y_train),
-                         clf.score(X_val, y_val)))
+    pairs = [(lr, reg) for lr in learning_rates for reg in regularizations]
+    bar = _pair_progress(len(pairs)) if verbose else None
+    for lr, reg in pairs:
+        clf = SoftmaxClassifier(learning_rate=float(lr), alpha=2.0 * float(reg),
+                                max_epochs=max_epochs, random_state=random_state, **params)
+        clf.fit(X_train, y_train)
+        rows.append((float(lr), float(reg), clf.score(X_train, y_train),
+                     clf.score(X_val, y_val)))
+        if bar is not None:
+            bar(f"lr {lr:g} reg {reg:g}: val {rows[-1][3]:.4f}")
+    if bar is not None:
+        bar(None)
     return np.array(rows, dtype=[("learning_rate", "f8"), ("reg", "f8"),
                                  ("train_accuracy", "f8"), ("val_accuracy", "f8")])
+
+
+def _pair_progress(total):
+    """A progress callback over the grid: tqdm's bar when installed, else a line each."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        done = [0]
+
+        def update(text):
+            if text is not None:
+                done[0] += 1
+                print(f"grid search {done[0]}/{total}: {text}", file=sys.stderr)
+        return update
+    bar = tqdm(total=total, desc="grid search", unit="fit", file=sys.stderr, leave=False)
+
+    def update(text):
+        if text is None:
+            bar.close()
+            return
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(1)
+    return update

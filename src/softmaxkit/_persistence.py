@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 FORMAT = "softmaxkit.SoftmaxClassifier"
 VERSION = 1
@@ -62,22 +63,8 @@ def save_model(clf, path: str | os.PathLike) -> None:
         "validation_scores": [float(v) for v in getattr(clf, "validation_scores_", [])],
     }
     raw = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, header=raw, coef=clf.coef_, intercept=clf.intercept_, classes=classes)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-        tmp = None
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as fh:
+        np.savez(fh, header=raw, coef=clf.coef_, intercept=clf.intercept_, classes=classes)
 
 
 def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
