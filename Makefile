@@ -26,7 +26,7 @@ $(BIN)/python:
 # The package is installed, not run from src/, so tests see what users get.
 # The demo trains the classifier next to scikit-learn: the "sklearn" extra.
 $(VENV)/.installed: $(BIN)/python $(SOURCES)
-	$(BIN)/python -m pip install --quiet --no-build-isolation ".[sklearn]"
+	$(BIN)/python -m pip install --quiet --no-build-isolation ".[sklearn,plot]"
 	@touch $@
 
 $(VENV)/.installed-test: $(BIN)/python $(SOURCES)

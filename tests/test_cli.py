@@ -339,36 +339,6 @@ def test_printed_2d_file_is_one_line_per_row(tmp_path, x2d):
     np.testing.assert_allclose(got, sk.softmax(x2d, axis=-1), rtol=1e-7, atol=0.5e-8)
 
 
-# -------------------------------------------------------------------------------- demo
-
-
-def test_demo_prints_the_worked_examples():
-    r = run("demo")
-    assert r.returncode == 0, r.stderr
-    # stderr holds only the classifier's progress bar
-    assert "Traceback" not in r.stderr and "error" not in r.stderr.lower()
-    out = r.stdout
-    (line,) = [s for s in out.splitlines() if s.startswith("softmax(z)")]
-    assert "[0.09003057 0.24472847 0.66524096]" in line
-    np.testing.assert_allclose(floats(line.split("[")[1].rstrip("]")), sp.softmax(X), atol=5e-9)
-
-    for k, shown in ((1, "2.313261687518223"), (10, "2.0000045398899218")):
-        assert f"k={k:<2d}) = {shown}" in out
-        assert float(shown) == float(sk.smooth_max([1.0, 2.0], k=k))
-
-    a = np.array([[1.0, 2.0], [4.0, 3.0], [5.0, 5.0]])
-    assert "a =\n[[1. 2.]\n [4. 3.]\n [5. 5.]]" in out
-    for axis in (0, 1):
-        block = re.search(rf"softmax\(a, axis={axis}\).*?\n(\[\[.*?\]\])", out, re.DOTALL)
-        assert block, f"no softmax(a, axis={axis}) block"
-        shown = np.array(floats(block.group(1).replace("[", " ").replace("]", " ")))
-        np.testing.assert_allclose(
-            shown.reshape(3, 2), sk.softmax(a, axis=axis), rtol=0, atol=5e-9
-        )
-    # the classifier section: softmaxkit next to scikit-learn on digits
-    assert "| softmaxkit |" in out and "| scikit-learn LogisticRegression |" in out
-
-
 # ------------------------------------------------------------------- version and help
 
 

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 
 import softmaxkit
-from softmaxkit import _config, _functions, _gradients, _layers, _losses
+from softmaxkit import _atomic, _config, _functions, _gradients, _layers, _losses
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
-@pytest.mark.parametrize("module", [softmaxkit, _functions, _config, _gradients, _layers, _losses], ids=lambda m: m.__name__)
+MODULES = [softmaxkit, _functions, _config, _gradients, _layers, _losses, _atomic]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     with np.printoptions(legacy=False):
         result = doctest.testmod(module, optionflags=FLAGS, verbose=False)
@@ -33,5 +36,17 @@ def test_every_public_function_has_an_example():
 
 def test_readme_examples():
     result = doctest.testfile(str(README), module_relative=False, optionflags=FLAGS)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["softmaxkit.plot", "softmaxkit._plot"])
+def test_plot_examples(name):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("sklearn")
+    import importlib
+
+    with np.printoptions(legacy=False):
+        result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
     assert result.attempted > 0
     assert result.failed == 0

@@ -7,8 +7,8 @@ array([0.09003057, 0.24472847, 0.66524096])
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._cs231n import softmax_loss_naive, softmax_loss_vectorized
 from ._config import backend, get_backend, get_num_threads, set_backend, set_num_threads
+from ._cs231n import softmax_loss_naive, softmax_loss_vectorized
 from ._functions import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
 from ._gradients import (
     GradCheck,
@@ -22,6 +22,7 @@ from ._gradients import (
 )
 from ._layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
 from ._losses import cross_entropy, linear_cross_entropy, nll_loss
+
 
 def __getattr__(name):
     # The classifier needs scikit-learn (the "sklearn" extra): loaded on first use only.

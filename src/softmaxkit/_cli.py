@@ -13,12 +13,13 @@ import math
 import os
 import re
 import sys
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 EXIT_USAGE = 2
 
@@ -187,32 +188,16 @@ def _write_atomic(path: str, arr: np.ndarray) -> None:
     directory = p.parent if str(p.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"{path}: cannot write: directory {str(directory)!r} does not exist")
-    fd, tmp = None, None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=directory)
-        # mkstemp creates the file 0600: give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fd = None
+        with atomic_write(p) as fh:
             if suffix == ".npy":
                 np.save(fh, arr, allow_pickle=False)
             else:
                 digits = 9 if arr.dtype.itemsize <= 4 else 17
                 np.savetxt(fh, np.atleast_2d(arr) if arr.ndim < 2 else arr.reshape(
                     -1, arr.shape[-1]), fmt=f"%.{digits}g", delimiter=",")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-        tmp = None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _emit(args, result, meta: dict) -> None:
@@ -263,21 +248,15 @@ def _cmd_smooth_max(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from . import _train_cli
+    from ._train_cli import cmd_train
 
-    try:
-        return _train_cli.cmd_train(args)
-    except _train_cli.UsageError as exc:
-        raise UsageError(str(exc)) from None
+    return cmd_train(args)
 
 
 def _cmd_predict(args) -> int:
-    from . import _train_cli
+    from ._train_cli import cmd_predict
 
-    try:
-        return _train_cli.cmd_predict(args)
-    except _train_cli.UsageError as exc:
-        raise UsageError(str(exc)) from None
+    return cmd_predict(args)
 
 
 def _cmd_demo(args) -> int:
@@ -374,11 +353,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        help="the worked examples of the notes, computed by the library",
-        description="Print the worked examples: softmax of [1, 2, 3], softmax versus plain "
-        "normalization, the smooth maximum, and softmax over each axis of a 3x2 array.",
+        help="the worked examples, the classifier and every figure, as a report",
+        description="Print the worked examples of the notes (softmax of [1, 2, 3], softmax "
+        "versus plain normalization, log-softmax, the smooth maximum, softmax over each axis "
+        "of a 3x2 array), train the classifier on digits (and Fashion-MNIST when installed) "
+        "next to scikit-learn, and write every figure and report.html to DIR.",
     )
+    p.add_argument("--out", metavar="DIR", default="softmaxkit-demo",
+                   help="where the figures and report.html go (default: ./softmaxkit-demo)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_demo)
+
+    from ._plot_cli import add_parser
+
+    add_parser(sub)
     return parser
 
 

@@ -682,7 +682,7 @@ def expected_calibration_error(y, proba, *, n_bins=10, classes=None):
     Examples
     --------
     >>> from softmaxkit.plot import expected_calibration_error
-    >>> expected_calibration_error([0, 1], [[0.9, 0.1], [0.2, 0.8]])
+    >>> round(expected_calibration_error([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 12)
     0.15
     """
     mean_conf, accuracy, count = _calibration_bins(y, proba, n_bins, classes)

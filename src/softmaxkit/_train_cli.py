@@ -11,14 +11,13 @@ import csv
 import sys
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._cli import UsageError
+
 BUNDLED = ("iris", "digits", "wine", "breast_cancer")
-
-
-class UsageError(Exception):
-    pass
 
 
 def _require_sklearn():
@@ -116,7 +115,20 @@ def _confusion(y_true, y_pred, classes):
     return "\n".join(lines)
 
 
-def cmd_train(args) -> int:
+class TrainResult(NamedTuple):
+    """A fitted model (taking raw features) with its test split and comparison rows."""
+
+    clf: Any
+    X_test: np.ndarray
+    y_test: np.ndarray
+    rows: list  # (model, train accuracy, test accuracy, test log loss, fit s, epochs/iters)
+    n_train: int
+    n_features: int
+    feature_scale: np.ndarray  # the standard deviations the weights were divided by
+
+
+def train(args) -> TrainResult:
+    """Fit SoftmaxClassifier as ``args`` says (and LogisticRegression with ``compare``)."""
     _require_sklearn()
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
@@ -148,14 +160,27 @@ def cmd_train(args) -> int:
         rows.append(("scikit-learn LogisticRegression", lr.score(Ztr, ytr), lr.score(Zte, yte),
                      log_loss(yte, lr.predict_proba(Zte), labels=lr.classes_), lr_time,
                      int(np.max(lr.n_iter_))))
-    print(f"{args.dataset}: {len(ytr)} training and {len(yte)} test samples, "
-          f"{Xtr.shape[1]} features, {len(clf.classes_)} classes")
-    print(f"\n| model | train accuracy | test accuracy | test log loss | fit s | epochs/iters |")
-    print("|---|---|---|---|---|---|")
+    return TrainResult(clf, Xte, yte, rows, len(ytr), Xtr.shape[1], sd)
+
+
+def comparison_table(rows) -> str:
+    """The rows of :class:`TrainResult` as a Markdown table."""
+    lines = ["| model | train accuracy | test accuracy | test log loss | fit s | epochs/iters |",
+             "|---|---|---|---|---|---|"]
     for name, a, b, ll, t, it in rows:
-        print(f"| {name} | {a:.4f} | {b:.4f} | {ll:.4f} | {t:.2f} | {it} |")
+        lines.append(f"| {name} | {a:.4f} | {b:.4f} | {ll:.4f} | {t:.2f} | {it} |")
+    return "\n".join(lines)
+
+
+def cmd_train(args) -> int:
+    res = train(args)
+    clf = res.clf
+    print(f"{args.dataset}: {res.n_train} training and {len(res.y_test)} test samples, "
+          f"{res.n_features} features, {len(clf.classes_)} classes")
     print()
-    print(_confusion(yte, clf.predict(Xte), clf.classes_))
+    print(comparison_table(res.rows))
+    print()
+    print(_confusion(res.y_test, clf.predict(res.X_test), clf.classes_))
     if args.save:
         try:
             clf.save(args.save)
