@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import _config, _native, _reference
+from . import _array_api, _config, _dask, _native, _reference
 from . import _validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "smooth_max", "hardmax", "std_norm"]
@@ -32,6 +32,19 @@ def _finish(res: np.ndarray, out: np.ndarray | None) -> Any:
 def _normalize(
     fname: str, x, axis, temperature, where, out, dtype, *, log: bool, negate: bool
 ):
+    xp = _array_api.namespace(fname, x=x, where=where, out=out)
+    if xp is not None:
+        arr = _array_api.as_float(fname, xp, x, dtype=dtype)
+        axes = v.axes_tuple(fname, axis, arr.ndim)
+        t = v.positive_number(fname, temperature, "temperature")
+        mask = _array_api.mask(fname, xp, where, arr.shape, arr)
+        if negate:
+            arr = -arr
+        if _dask.is_dask(arr):
+            res = _dask.softmax(arr, axes, temperature=t, where=mask, log=log)
+        else:
+            res = _array_api.softmax(xp, arr, axes, temperature=t, where=mask, log=log)
+        return _array_api.finish_out(fname, res, out)
     dt = v.float_dtype(fname, dtype)
     arr = v.as_float_array(fname, x, dtype=dt)
     axes = v.axes_tuple(fname, axis, arr.ndim)
@@ -256,6 +269,9 @@ def logsumexp(
     fname = "logsumexp"
     keepdims = v.flag(fname, keepdims, "keepdims")
     return_sign = v.flag(fname, return_sign, "return_sign")
+    xp = _array_api.namespace(fname, x=x, b=b, where=where)
+    if xp is not None:
+        return _xp_logsumexp(fname, xp, x, axis, b, keepdims, return_sign, where)
     arr = v.as_float_array(fname, x)
     bw = None
     if b is not None:
@@ -328,6 +344,13 @@ def smooth_max(x: ArrayLike, axis: Axis = -1, *, k: float = 1.0, keepdims: bool 
     fname = "smooth_max"
     keepdims = v.flag(fname, keepdims, "keepdims")
     kk = v.positive_number(fname, k, "k")
+    xp = _array_api.namespace(fname, x=x)
+    if xp is not None:
+        arr = _array_api.as_float(fname, xp, x)
+        axes = v.axes_tuple(fname, axis, arr.ndim)
+        if _dask.is_dask(arr):
+            return _dask.smooth_max(arr, axes, k=kk, keepdims=keepdims)
+        return _array_api.smooth_max(xp, arr, axes, k=kk, keepdims=keepdims)
     arr = v.as_float_array(fname, x)
     axes = v.axes_tuple(fname, axis, arr.ndim)
     return _finish(_reference.smooth_max(arr, axes, k=kk, keepdims=keepdims), None)
@@ -359,6 +382,13 @@ def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     array([0., 1., 0., 0.])
     """
     fname = "hardmax"
+    xp = _array_api.namespace(fname, x=x)
+    if xp is not None:
+        arr = _array_api.as_float(fname, xp, x)
+        axes = v.axes_tuple(fname, axis, arr.ndim)
+        if _dask.is_dask(arr):
+            return _dask.by_slices(_reference.hardmax, arr, axes=axes)
+        return _array_api.hardmax(xp, arr, axes)
     arr = v.as_float_array(fname, x)
     axes = v.axes_tuple(fname, axis, arr.ndim)
     return _finish(_reference.hardmax(arr, axes), None)
@@ -402,6 +432,13 @@ def std_norm(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     array([0.33333333, 0.66666667])
     """
     fname = "std_norm"
+    xp = _array_api.namespace(fname, x=x)
+    if xp is not None:
+        arr = _array_api.as_float(fname, xp, x)
+        axes = v.axes_tuple(fname, axis, arr.ndim)
+        if _dask.is_dask(arr):  # checked block by block when computed
+            return _dask.by_slices(_std_norm_block, arr, axes=axes)
+        return _array_api.std_norm(fname, xp, arr, axes)
     arr = v.as_float_array(fname, x)
     axes = v.axes_tuple(fname, axis, arr.ndim)
     if arr.size == 0:
@@ -428,3 +465,53 @@ def std_norm(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
             "normalization is undefined there"
         )
     return _finish(_reference.std_norm(arr, axes), None)
+
+
+def _xp_logsumexp(fname, xp, x, axis, b, keepdims, return_sign, where):
+    """logsumexp on the arrays of another library (Dask chunk-aware)."""
+    arr = _array_api.as_float(fname, xp, x)
+    bw = None
+    if b is not None:
+        bw = _array_api.as_float(fname, xp, b, "b", like=arr)
+        try:
+            arr, bw = xp.broadcast_arrays(arr, bw)
+        except (ValueError, RuntimeError):
+            raise ValueError(
+                f"{fname}: 'b' of shape {tuple(bw.shape)} does not broadcast with x of "
+                f"shape {tuple(arr.shape)}"
+            ) from None
+        dt = xp.result_type(arr.dtype, bw.dtype)
+        arr, bw = xp.astype(arr, dt), xp.astype(bw, dt)
+    if arr.ndim == 0:  # SciPy treats a scalar as one element
+        arr = xp.reshape(arr, (1,))
+        bw = None if bw is None else xp.reshape(bw, (1,))
+    axes = v.axes_tuple(fname, axis, arr.ndim)
+    mask = _array_api.mask(fname, xp, where, arr.shape, arr)
+    if _dask.is_dask(arr):
+        if bw is None and not return_sign:
+            return _dask.logsumexp(arr, axes, where=mask, keepdims=keepdims)
+        return _dask_weighted_logsumexp(arr, axes, bw, mask, keepdims, return_sign)
+    return _array_api.logsumexp(xp, arr, axes, b=bw, where=mask, keepdims=keepdims,
+                                return_sign=return_sign)
+
+
+def _std_norm_block(block, *, axes):
+    return std_norm(block, axes)
+
+
+def _lse_block(block, b, where, *, axes, sign):
+    res = logsumexp(block, axes, b=b, where=where, keepdims=True, return_sign=True)
+    return np.asarray(res[1 if sign else 0])
+
+
+def _dask_weighted_logsumexp(arr, axes, b, where, keepdims, return_sign):
+    """logsumexp with weights (or the sign) on Dask: whole slices per block."""
+    import dask.array as da
+
+    b = da.ones_like(arr) if b is None else b
+    where = da.ones(arr.shape, dtype=bool, chunks=arr.chunks) if where is None else where
+    parts = [_dask.by_slices(_lse_block, arr, b, where, axes=axes, reduce=True, sign=sign)
+             for sign in ((False, True) if return_sign else (False,))]
+    if not keepdims:
+        parts = [da.squeeze(p, axis=axes) for p in parts]
+    return tuple(parts) if return_sign else parts[0]

@@ -10,13 +10,14 @@ finite wherever the forward is: entries that took no part in the forward (masked
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _config, _native
+from . import _array_api, _config, _dask, _native
 from . import _functions as F
 from . import _validation as v
 
@@ -97,7 +98,20 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
 def _softmax_vjp(fname, y, dy, axis, temperature, *, log):
     """The backward of softmax (from y) or log_softmax (from logp): validation, the native
     kernel where the layout allows, else NumPy."""
-    yy, d = _pair(fname, y, dy, ("logp" if log else "y", "dy"))
+    names = ("logp" if log else "y", "dy")
+    xp = _array_api.namespace(fname, **{names[0]: y, names[1]: dy})
+    if xp is not None:
+        yy = _array_api.as_float(fname, xp, y, names[0])
+        d = _array_api.as_float(fname, xp, dy, names[1], like=yy)
+        if tuple(yy.shape) != tuple(d.shape):
+            raise ValueError(f"{fname}: {names[0]!r} has shape {tuple(yy.shape)} but "
+                             f"{names[1]!r} has shape {tuple(d.shape)}")
+        axes = v.axes_tuple(fname, axis, yy.ndim)
+        t = v.positive_number(fname, temperature, "temperature")
+        if _dask.is_dask(yy):
+            return _dask.by_slices(_vjp_block, yy, d, axes=axes, fname=fname, t=t)
+        return _array_api.softmax_vjp(xp, yy, d, axes, t, log=log)
+    yy, d = _pair(fname, y, dy, names)
     axes = v.axes_tuple(fname, axis, yy.ndim)
     t = v.positive_number(fname, temperature, "temperature")
     if _config.get_backend() == "native" and axes:
@@ -143,8 +157,11 @@ def logsumexp_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = None, *,
     array([0.09003057, 0.24472847, 0.66524096])
     """
     fname = "logsumexp_backward"
-    xx = v.as_float_array(fname, x)
     keepdims = v.flag(fname, keepdims, "keepdims")
+    xp = _array_api.namespace(fname, x=x, dy=dy, b=b, where=where)
+    if xp is not None:
+        return _xp_logsumexp_backward(fname, xp, x, dy, axis, b, where, keepdims)
+    xx = v.as_float_array(fname, x)
     lse, sgn = F.logsumexp(xx, axis, b=b, where=where, keepdims=True, return_sign=True)
     lse, sgn = np.asarray(lse), np.asarray(sgn)
     full = np.broadcast_shapes(xx.shape, np.shape(b)) if b is not None else xx.shape
@@ -175,19 +192,25 @@ def smooth_max_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *, k: fl
     array([4.53978687e-05, 9.99954602e-01])
     """
     fname = "smooth_max_backward"
-    xx = v.as_float_array(fname, x)
     kk = v.positive_number(fname, k, "k")
     keepdims = v.flag(fname, keepdims, "keepdims")
+    xp = _array_api.namespace(fname, x=x, dy=dy)
+    if xp is None:
+        xx = v.as_float_array(fname, x)
+        d = v.as_float_array(fname, dy, "dy")
+    else:
+        xx = _array_api.as_float(fname, xp, x)
+        d = _array_api.as_float(fname, xp, dy, "dy", like=xx)
     axes = v.axes_tuple(fname, axis, xx.ndim)
     p = F.softmax(xx, axes, temperature=1.0 / kk)
-    d = v.as_float_array(fname, dy, "dy")
+    d_size = math.prod(d.shape)
     reduced = tuple(1 if i in axes else s for i, s in enumerate(xx.shape))
-    if d.size != 1:
+    if d_size != 1:
         expected = reduced if keepdims else tuple(s for i, s in enumerate(xx.shape)
                                                   if i not in axes)
-        if d.shape != expected:
-            raise ValueError(f"{fname}: 'dy' has shape {d.shape}, expected {expected}")
-        d = d.reshape(reduced)
+        if tuple(d.shape) != expected:
+            raise ValueError(f"{fname}: 'dy' has shape {tuple(d.shape)}, expected {expected}")
+        d = d.reshape(reduced) if xp is None else xp.reshape(d, reduced)
     return p * d
 
 
@@ -349,3 +372,62 @@ def check_grad(f: Callable[[np.ndarray], Any], x: ArrayLike, *, eps: float = 1e-
     rel = np.where((a == 0) & (num == 0), 0.0, rel)
     idx = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
     return GradCheck(float(rel.max()) if rel.size else 0.0, tuple(int(i) for i in idx), num, a)
+
+
+def _xp_logsumexp_backward(fname, xp, x, dy, axis, b, where, keepdims):
+    """logsumexp_backward on the arrays of another library."""
+    xx = _array_api.as_float(fname, xp, x)
+    if _dask.is_dask(xx):
+        return _dask_logsumexp_backward(fname, xx, dy, axis, b, where, keepdims)
+    lse, sgn = F.logsumexp(xx, axis, b=b, where=where, keepdims=True, return_sign=True)
+    bb = None if b is None else _array_api.as_float(fname, xp, b, "b", like=xx)
+    full = tuple(np.broadcast_shapes(tuple(xx.shape), tuple(bb.shape)) if bb is not None
+                 else xx.shape)
+    axes = v.axes_tuple(fname, axis, len(full)) if len(full) else ()
+    d = _array_api.as_float(fname, xp, dy, "dy", like=xx)
+    expected = tuple(lse.shape) if keepdims else tuple(s for i, s in enumerate(full)
+                                                       if i not in axes)
+    if tuple(d.shape) != expected and math.prod(d.shape) != 1:
+        raise ValueError(f"{fname}: 'dy' has shape {tuple(d.shape)}, expected {expected}")
+    d = xp.reshape(d, tuple(lse.shape) if math.prod(d.shape) != 1 else ())
+    xb = xp.broadcast_to(xx, full)
+    bw = xp.ones_like(xb) if bb is None else xp.broadcast_to(xp.astype(bb, xb.dtype), full)
+    zero = xp.zeros((), dtype=xb.dtype, device=_array_api._device(xb))
+    keep = xp.logical_and(xp.isfinite(lse), bw != 0)
+    if where is not None:
+        keep = xp.logical_and(keep, _array_api.mask(fname, xp, where, full, xx))
+    # exp(x - lse) where kept only: elsewhere x - lse may be inf - inf
+    arg = xp.where(keep, xb - xp.where(xp.isfinite(lse), lse, zero), zero)
+    g = bw * xp.exp(arg) * sgn * d
+    return xp.where(keep, g, zero)
+
+
+def _vjp_block(y, dy, *, axes, fname, t):
+    fn = log_softmax_backward if fname == "log_softmax_backward" else softmax_backward
+    return fn(y, dy, axes, temperature=t)
+
+
+def _dask_logsumexp_backward(fname, xx, dy, axis, b, where, keepdims):
+    """logsumexp_backward on Dask: the forward's result, then an elementwise pass."""
+    import dask.array as da
+
+    axes = v.axes_tuple(fname, axis, xx.ndim)
+    lse, sgn = F.logsumexp(xx, axis, b=b, where=where, keepdims=True, return_sign=True)
+    d = da.asarray(dy)
+    if d.size != 1:
+        expected = tuple(lse.shape) if keepdims else tuple(
+            s for i, s in enumerate(xx.shape) if i not in axes)
+        if tuple(d.shape) != expected:
+            raise ValueError(f"{fname}: 'dy' has shape {tuple(d.shape)}, expected {expected}")
+        d = d.reshape(lse.shape).rechunk(lse.chunks)
+    bb = da.ones_like(xx) if b is None else da.asarray(b)
+    mask = da.ones(xx.shape, dtype=bool, chunks=xx.chunks) if where is None else \
+        da.asarray(where)
+
+    def block(x, bw, m, lse_b, sgn_b, d_b):
+        with np.errstate(all="ignore"):
+            g = bw * np.exp(x - lse_b) * sgn_b * d_b
+            keep = np.isfinite(lse_b) & (bw != 0) & m
+            return np.where(keep, g, 0).astype(x.dtype)
+
+    return da.map_blocks(block, xx, bb, mask, lse, sgn, d, dtype=xx.dtype)

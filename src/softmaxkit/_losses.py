@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _config, _native
+from . import _array_api, _config, _dask, _native
 from . import _functions as F
 from . import _validation as v
 
@@ -201,6 +201,11 @@ def cross_entropy(
            [ 0.05430187, -0.09876047,  0.04445861]])
     """
     fname = "cross_entropy"
+    xp = _array_api.namespace(fname, logits=logits, target=target, weight=weight, where=where,
+                              grad_out=grad_out)
+    if xp is not None:
+        return _xp_cross_entropy(fname, xp, logits, target, axis, weight, ignore_index,
+                                 label_smoothing, reduction, where, return_grad, grad_out)
     z = v.as_float_array(fname, logits, "logits")
     if z.ndim == 0:
         raise ValueError(f"{fname}: 'logits' must have a class axis, got a 0-d array")
@@ -296,6 +301,42 @@ def cross_entropy(
             np.copyto(np.moveaxis(go, ax, -1), g.reshape(moved_shape))
         return loss, go
     return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
+
+
+def _xp_cross_entropy(fname, xp, logits, target, axis, weight, ignore_index, label_smoothing,
+                      reduction, where, return_grad, grad_out):
+    """cross_entropy on the arrays of another library (Dask: blockwise, fused kernels)."""
+    z = _array_api.as_float(fname, xp, logits, "logits")
+    if z.ndim == 0:
+        raise ValueError(f"{fname}: 'logits' must have a class axis, got a 0-d array")
+    ax = _class_axis(fname, axis, z.ndim)
+    _, ls = _options(fname, None, ignore_index, label_smoothing, reduction, z.shape[ax],
+                     np.float64)
+    if grad_out is not None:
+        raise TypeError(f"{fname}: 'grad_out' is for NumPy logits; the gradient of "
+                        f"{type(z).__module__} arrays is returned with return_grad=True")
+    return_grad = v.flag(fname, return_grad, "return_grad")
+    w = _array_api.check_weight(fname, xp, weight, z.shape[ax], z)
+    mask = _array_api.mask(fname, xp, where, z.shape, z)
+    if _dask.is_dask(z):
+        t = target if hasattr(target, "dtype") else np.asarray(target)
+        index = np.dtype(t.dtype).kind in "iu"
+        if not index and np.dtype(t.dtype).kind != "f":
+            raise TypeError(f"{fname}: 'target' must hold class indices (an integer dtype) "
+                            f"or probabilities (a floating dtype), got dtype {t.dtype}")
+        expected = tuple(z.shape[:ax]) + tuple(z.shape[ax + 1:]) if index else tuple(z.shape)
+        if tuple(t.shape) != expected:
+            raise ValueError(f"{fname}: 'target' must have shape {expected}, got "
+                             f"{tuple(t.shape)} (logits: {tuple(z.shape)})")
+        if not index and ignore_index is not None:
+            raise ValueError(f"{fname}: 'ignore_index' applies to class-index targets only")
+        wn = None if w is None else np.asarray(w.compute() if _dask.is_dask(w) else w)
+        return _dask.cross_entropy(z, t, ax, weight=wn, ignore_index=ignore_index, ls=ls,
+                                   reduction=reduction, return_grad=return_grad, index=index,
+                                   where=mask)
+    return _array_api.cross_entropy(fname, xp, z, target, ax, weight=w,
+                                    ignore_index=ignore_index, ls=ls, reduction=reduction,
+                                    where=mask, return_grad=return_grad)
 
 
 def _fused(z, z2, t, ax, w, ignore_index, reduction, go, moved_shape):

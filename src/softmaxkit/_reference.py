@@ -104,10 +104,17 @@ def _shift(x, axes, where, temperature):
         ``m`` replaced by 0 in slices whose maximum is not finite. Entries that do not
         take part have ``q = -inf``; ``q_lo`` is 0 wherever ``q`` is not finite.
     """
-    dtype = x.dtype
     if where is not None:
         x = np.where(where, x, -np.inf)
     m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    q, q_lo = shift_by(x, m, temperature)
+    return m, q, q_lo
+
+
+def shift_by(x, m, temperature):
+    """``(x - m) / temperature`` as the pair ``q + q_lo``, for a given slice maximum ``m``
+    (broadcastable; replaced by 0 where it is not finite). See :func:`_shift`."""
+    dtype = x.dtype
     m0 = np.where(np.isfinite(m), m, 0)
     q, q_lo = _two_sum(x, -m0)
     q_lo = np.where(np.isfinite(q), q_lo, 0)
@@ -122,7 +129,7 @@ def _shift(x, axes, where, temperature):
         p = qn * t
         rem = (np.where(near, hs, 0) - p) - _two_prod_err(qn, t, p, dtype)
         q_lo = np.where(near, (rem + ls) / t, 0)
-    return m, q, q_lo
+    return q, q_lo
 
 
 def _terms(q, q_lo):

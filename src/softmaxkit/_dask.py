@@ -1,0 +1,273 @@
+"""The softmax family on Dask arrays: lazy, chunk-aware, exact.
+
+Design: when every reduced axis lies within one chunk, each block is a whole set of
+slices and goes through the native kernels (``map_blocks``). When a slice spans chunks,
+a tree reduction (``da.reduction``) carries per block the statistics of the NumPy
+reference, in its work precision: the block's maximum ``m``, the number ``c`` of entries
+tied at it, the sum ``rest`` of the other entries' ``exp((x - m) / T)`` and the number
+``k`` of ``+inf`` entries. Two sets combine exactly as the reference would have summed
+them (``rest`` of the smaller maximum is rescaled by ``exp((m_i - M) / T)``), so the
+slice's normalizer keeps ``log(c) + log1p(rest / c)``; a last blockwise pass turns
+``(M, c, rest, k)`` into probabilities. The data is read twice: once for the statistics,
+once for the output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _reference
+
+
+def is_dask(a) -> bool:
+    return type(a).__module__.startswith("dask.")
+
+
+def _within_chunks(x, axes) -> bool:
+    return all(len(x.chunks[a]) == 1 for a in axes)
+
+
+def _stats_dtype(x_dtype):
+    w = _reference.work_dtype(x_dtype)
+    return np.dtype([("m", w), ("c", w), ("rest", w), ("k", w)])
+
+
+def _block_stats(block, axis, keepdims, temperature, dtype):
+    """(m, c, rest, k) of one block over ``axis``, as a structured array (keepdims)."""
+    xw = block.astype(dtype["m"])
+    with np.errstate(all="ignore"):
+        m = np.max(xw, axis=axis, keepdims=True, initial=-np.inf)
+        q, q_lo = _reference.shift_by(xw, m, temperature)
+        e = _reference._terms(q, q_lo)
+        tie = q == 0
+        out = np.empty(m.shape, dtype=dtype)
+        out["m"] = m
+        # a block whose maximum is +inf or NaN: its c and rest are never used
+        out["c"] = np.sum(tie, axis=axis, keepdims=True)
+        out["rest"] = np.sum(np.where(tie, 0, e), axis=axis, keepdims=True)
+        out["k"] = np.sum(xw == np.inf, axis=axis, keepdims=True)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _combine_stats(parts, axis, keepdims, temperature):
+    """Merge the statistics of several blocks of the same slices (along ``axis``)."""
+    with np.errstate(all="ignore"):
+        m = parts["m"]
+        top = np.max(m, axis=axis, keepdims=True)  # NaN if a block holds NaN
+        same = m == top
+        scale = np.where(same, 1, np.exp((m - top) / m.dtype.type(temperature)))
+        scale = np.where(m == -np.inf, 0, scale)
+        out = np.empty(top.shape, dtype=parts.dtype)
+        out["m"] = top
+        out["c"] = np.sum(np.where(same, parts["c"], 0), axis=axis, keepdims=True)
+        out["rest"] = np.sum(np.where(same, parts["rest"], (parts["c"] + parts["rest"]) * scale),
+                             axis=axis, keepdims=True)
+        out["k"] = np.sum(parts["k"], axis=axis, keepdims=True)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _stats(x, axes, temperature):
+    import dask.array as da
+
+    dtype = _stats_dtype(x.dtype)
+    return da.reduction(
+        x,
+        lambda b, axis, keepdims: _block_stats(b, axis, keepdims, temperature, dtype),
+        lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, temperature),
+        combine=lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, temperature),
+        axis=axes, keepdims=True, dtype=dtype, concatenate=True, name="softmax-stats",
+        meta=np.empty((0,) * x.ndim, dtype=dtype),
+    )
+
+
+def _finish_block(block, stats, *, temperature, log, out_dtype):
+    """Probabilities (log-probabilities) of one block from its slices' statistics."""
+    xw = block.astype(stats.dtype["m"])
+    m, c, rest, k = stats["m"], stats["c"], stats["rest"], stats["k"]
+    with np.errstate(all="ignore"):
+        q, q_lo = _reference.shift_by(xw, m, temperature)
+        if log:
+            res = (q - (np.log(c) + np.log1p(rest / c))) + q_lo
+            inf_res = np.where(xw == np.inf, -np.log(k), -np.inf)
+        else:
+            res = _reference._terms(q, q_lo) / (c + rest)
+            inf_res = np.where(xw == np.inf, 1 / k, 0)
+        res = np.where(m == np.inf, inf_res, res)
+        res = np.where(m == -np.inf, -np.inf if log else 0, res)
+        res = np.where(np.isnan(m), np.nan, res)
+    return res.astype(out_dtype)
+
+
+def _native_block(block, *, axes, temperature, log):
+    from . import _functions as F
+
+    fn = F.log_softmax if log else F.softmax
+    return fn(block, axes, temperature=temperature)
+
+
+def softmax(x, axes, *, temperature=1.0, where=None, log=False):
+    """Softmax (log-softmax) of a Dask array over ``axes``: lazy, the result's chunks
+    those of ``x``. ``x`` is real floating; ``where`` a Dask bool array of its shape."""
+    import dask.array as da
+
+    empty = -math.inf if log else 0.0
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    if x.size == 0:
+        return da.zeros(x.shape, dtype=x.dtype, chunks=x.chunks)
+    if not axes:
+        axes = ()
+        res = x.map_blocks(_native_block, axes=axes, temperature=temperature, log=log,
+                           dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        res = x.map_blocks(_native_block, axes=axes, temperature=temperature, log=log,
+                           dtype=x.dtype)
+    else:
+        stats = _stats(x, axes, temperature)
+        res = da.map_blocks(_finish_block, x, stats, temperature=temperature, log=log,
+                            out_dtype=x.dtype, dtype=x.dtype)
+    if where is not None:  # the mask wins over a slice made NaN by an unmasked NaN
+        res = da.where(where, res, np.array(empty, dtype=x.dtype))
+    return res
+
+
+def _native_lse_block(block, *, axes, keepdims):
+    from . import _functions as F
+
+    return np.asarray(F.logsumexp(block, axes, keepdims=keepdims))
+
+
+def logsumexp(x, axes, *, where=None, keepdims=False):
+    """logsumexp of a Dask array over ``axes`` (``x`` real floating), lazily."""
+    import dask.array as da
+
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    kept = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    if any(x.shape[a] == 0 for a in axes) or x.size == 0:
+        res = da.full(kept, -np.inf, dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
+        res = x.map_blocks(_native_lse_block, axes=axes, keepdims=True, dtype=x.dtype,
+                           chunks=chunks)
+    else:
+        stats = _stats(x, axes, 1.0)
+        res = stats.map_blocks(_lse_from_stats, out_dtype=x.dtype, dtype=x.dtype)
+    if not keepdims:
+        res = da.squeeze(res, axis=axes)
+    return res
+
+
+def _lse_from_stats(stats, *, out_dtype):
+    m, c, rest, k = stats["m"], stats["c"], stats["rest"], stats["k"]
+    with np.errstate(all="ignore"):
+        res = m + (np.log(c) + np.log1p(rest / c))
+        res = np.where(np.isfinite(m), res, m)  # +inf, -inf and NaN are the result
+    return res.astype(out_dtype)
+
+
+def smooth_max(x, axes, *, k=1.0, keepdims=False):
+    """smooth_max of a Dask array: the statistics with temperature 1/k."""
+    import dask.array as da
+
+    kept = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    if x.size == 0:
+        res = da.full(kept, -np.inf, dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        res = by_slices(_np_smooth_max, x, axes=axes, reduce=True, k=k)
+    else:
+        res = _stats(x, axes, 1.0 / k).map_blocks(_smooth_max_from_stats, k=k,
+                                                  out_dtype=x.dtype, dtype=x.dtype)
+    return res if keepdims else da.squeeze(res, axis=axes)
+
+
+def _np_smooth_max(block, *, axes, k):
+    from . import _functions as F
+
+    return np.asarray(F.smooth_max(block, axes, k=k, keepdims=True))
+
+
+def _smooth_max_from_stats(stats, *, k, out_dtype):
+    m, c, rest = stats["m"], stats["c"], stats["rest"]
+    with np.errstate(all="ignore"):
+        res = m + (np.log(c) + np.log1p(rest / c)) / m.dtype.type(k)
+        res = np.where(np.isfinite(m), res, m)
+    return res.astype(out_dtype)
+
+
+def by_slices(fn, x, *others, axes, reduce=False, dtype=None, **kwargs):
+    """``fn(block, *other_blocks, axes=axes, **kwargs)`` on blocks that hold whole
+    slices: the reduced axes are rechunked into one chunk first (the others keep theirs).
+    With ``reduce``, ``fn`` returns the block reduced over ``axes`` with keepdims."""
+    import dask.array as da
+
+    whole = {a: -1 for a in axes}
+    x = x.rechunk(whole)
+    others = [o.rechunk(x.chunks) if hasattr(o, "rechunk") else o for o in others]
+    chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks)) if reduce \
+        else x.chunks
+    return da.map_blocks(fn, x, *others, axes=axes, chunks=chunks,
+                         dtype=dtype or x.dtype, **kwargs)
+
+
+# ---------------------------------------------------------------------- cross-entropy
+
+
+def cross_entropy(z, t, ax, *, weight, ignore_index, ls, reduction, return_grad, index,
+                  where=None):
+    """cross_entropy on Dask logits (and targets): blockwise through the fused kernels,
+    the class axis in one chunk; the reduction over samples is Dask's."""
+    import dask.array as da
+
+    if len(z.chunks[ax]) > 1:
+        z = z.rechunk({ax: -1})  # a few classes: whole rows in each block
+    if index:
+        sample_chunks = tuple(c for i, c in enumerate(z.chunks) if i != ax)
+        t = da.asarray(t).rechunk(sample_chunks)
+        t_ind = tuple(i for i in range(z.ndim) if i != ax)
+    else:
+        t = da.asarray(t).rechunk(z.chunks)
+        t_ind = tuple(range(z.ndim))
+    z_ind = tuple(range(z.ndim))
+    out_ind = t_ind if index else tuple(i for i in range(z.ndim) if i != ax)
+    kwargs = dict(weight=weight, ignore_index=ignore_index, label_smoothing=ls)
+    # the mask, when there is one, goes with the logits block by block
+    operands = [z, z_ind, t, t_ind] + ([] if where is None else
+                                       [where.rechunk(z.chunks), z_ind])
+
+    def per_sample(zb, tb, wb=None):
+        from ._losses import cross_entropy as ce
+
+        return np.asarray(ce(zb, tb, ax, reduction="none", where=wb, **kwargs))
+
+    per = da.blockwise(per_sample, out_ind, *operands, dtype=z.dtype, concatenate=True)
+    if index:
+        wv = None if weight is None else np.asarray(weight)
+
+        def counted_weight(tb):
+            counted = np.ones(tb.shape, bool) if ignore_index is None else tb != ignore_index
+            wy = np.ones(tb.shape) if wv is None else wv[np.where(counted, tb, 0)]
+            return np.where(counted, wy, 0.0)
+
+        denom = t.map_blocks(counted_weight, dtype=np.float64).sum()
+    else:
+        denom = math.prod(s for i, s in enumerate(z.shape) if i != ax)
+    if reduction == "none":
+        loss, scale = per, 1.0
+    elif reduction == "sum":
+        loss, scale = per.sum(), 1.0
+    else:
+        loss = da.where(denom > 0, per.sum() / da.maximum(denom, 1e-300), 0).astype(z.dtype)
+        scale = da.where(denom > 0, 1.0 / da.maximum(denom, 1e-300), 0).astype(z.dtype)
+    if not return_grad:
+        return loss
+
+    def grad_sum(zb, tb, wb=None):
+        from ._losses import cross_entropy as ce
+
+        return ce(zb, tb, ax, reduction="sum", where=wb, return_grad=True, **kwargs)[1]
+
+    g = da.blockwise(grad_sum, z_ind, *operands, dtype=z.dtype, concatenate=True)
+    return loss, g * scale if reduction == "mean" else g
