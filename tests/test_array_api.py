@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import exact_softmax, ulp_errors
 
 import softmaxkit as sk
-from conftest import exact_softmax, ulp_errors
 
 pytest.importorskip("array_api_compat")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import exact_softmax, ulp_errors
 
 import softmaxkit as sk
-from conftest import exact_softmax, ulp_errors
 
 da = pytest.importorskip("dask.array")
 pytest.importorskip("array_api_compat")
@@ -131,3 +131,17 @@ def test_cross_entropy_bad_label_raises_when_computed():
     loss = sk.cross_entropy(z, da.from_array(np.array([0, 1, 2, 5]), chunks=2))
     with pytest.raises(ValueError, match=r"target 5 .* is not a class in \[0, 3\)"):
         loss.compute()
+
+
+@pytest.mark.parametrize("axis", [0, 1, (0, 1)])
+def test_large_blocks_are_worked_a_slab_at_a_time(monkeypatch, axis):
+    import softmaxkit._dask as impl
+
+    monkeypatch.setattr(impl, "_SLAB", 40)  # every block of 12 x 10 is split into slabs
+    x = np.random.default_rng(6).normal(scale=8, size=(36, 20))
+    x[5, 3] = np.inf
+    dx = da.from_array(x, chunks=(12, 10))
+    with dask.config.set(scheduler="sync"):  # the patched constant, in this thread
+        for fn in (sk.softmax, sk.log_softmax, sk.logsumexp):
+            got = np.asarray(fn(dx, axis=axis).compute())
+            np.testing.assert_allclose(got, fn(x, axis=axis), rtol=4e-16, atol=1e-300)

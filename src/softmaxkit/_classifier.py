@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _config
+from . import _config, _dask
 from ._functions import log_softmax, softmax
 from ._losses import cross_entropy
 
@@ -174,12 +174,24 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     # ---------------------------------------------------------------------- training
 
     def fit(self, X, y, sample_weight=None):
-        """Train on ``X`` (n_samples, n_features) and labels ``y``; returns self."""
+        """Train on ``X`` (n_samples, n_features) and labels ``y``; returns self.
+
+        ``X`` may be a Dask array (``y`` and ``sample_weight`` Dask or NumPy): training is
+        then data-parallel over the active ``distributed`` Client's workers, minibatches
+        drawn block by block, and the data never has to fit in one process.
+        """
+        if _dask.is_dask(X):
+            from . import _classifier_dask
+
+            return _classifier_dask.fit(self, X, y, sample_weight)
         return self._fit(X, y, sample_weight, classes=None, epochs=None, reset=True)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X``, ``y`` from the current weights. ``classes`` is required on
         the first call (labels later calls may contain)."""
+        if _dask.is_dask(X):
+            raise TypeError("SoftmaxClassifier: partial_fit takes NumPy arrays; fit trains on "
+                            "Dask arrays block by block")
         first = not hasattr(self, "coef_")
         if first and classes is None:
             raise ValueError("SoftmaxClassifier: partial_fit needs 'classes' on its first call")
@@ -390,6 +402,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         check_is_fitted(self)
+        if _dask.is_dask(X):
+            from . import _classifier_dask
+
+            return _classifier_dask.logits(self, X)
         X = validate_data(self, X, accept_sparse=("csr", "csc"),
                           dtype=(np.float64, np.float32), reset=False)
         z = np.asarray(X @ self.coef_.T.astype(X.dtype, copy=False))
@@ -408,7 +424,12 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         return log_softmax(self._logits(X), axis=1)
 
     def predict(self, X):
-        """The most probable class of each row."""
+        """The most probable class of each row (lazily, block by block, for Dask)."""
+        if _dask.is_dask(X):
+            from . import _classifier_dask
+
+            check_is_fitted(self)
+            return _classifier_dask.predict(self, X)
         z = self._logits(X)
         return self.classes_[np.argmax(z, axis=1)]
 

@@ -327,8 +327,16 @@ def build_parser() -> argparse.ArgumentParser:
         "file; print train/test accuracy, log loss and the confusion matrix.",
         epilog="Example: softmaxkit train --dataset digits --compare --save digits.skm",
     )
-    p.add_argument("--dataset", required=True,
-                   help="iris, digits, wine, breast_cancer, fashion-mnist or PATH.csv")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset",
+                        help="iris, digits, wine, breast_cancer, fashion-mnist or PATH.csv")
+    source.add_argument("--data", metavar="PATH",
+                        help="features as a .npy file or a Zarr store, read lazily with Dask "
+                        "(larger than memory is fine; needs --labels)")
+    p.add_argument("--labels", metavar="PATH", help="with --data: the labels (.npy or Zarr)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="train on a Dask cluster: a scheduler address, or local[:N] for a "
+                   "local cluster of N worker processes (default N: the CPUs)")
     p.add_argument("--target", help="the CSV's target column (default: the last)")
     p.add_argument("--data-dir", help="where Fashion-MNIST's files are (default: Debian's)")
     p.add_argument("--test-size", type=_fraction, default=0.25, help="default: 0.25")

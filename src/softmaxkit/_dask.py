@@ -34,8 +34,37 @@ def _stats_dtype(x_dtype):
     return np.dtype([("m", w), ("c", w), ("rest", w), ("k", w)])
 
 
+# Elements per slab of a block: the statistics and the output are computed a slab at a
+# time, so the work-precision temporaries (about six per element) stay near 50 MiB
+# whatever the chunk size, and a worker's memory is the chunk plus that.
+_SLAB = 1 << 20
+
+
+def _slabs(n_rows: int, row_size: int):
+    step = max(1, _SLAB // max(1, row_size))
+    return [(s, min(s + step, n_rows)) for s in range(0, n_rows, step)]
+
+
 def _block_stats(block, axis, keepdims, temperature, dtype):
     """(m, c, rest, k) of one block over ``axis``, as a structured array (keepdims)."""
+    a = axis[0]
+    if block.size > _SLAB and block.shape[a] > 1:
+        # slabs along a reduced axis: each gives the statistics of its part, combined
+        moved = np.moveaxis(block, a, 0)
+        parts = [np.moveaxis(_slab_stats(moved[s:e], axis, a, temperature, dtype), 0, a)
+                 for s, e in _slabs(moved.shape[0], moved[0].size)]
+        out = _combine_stats(np.concatenate(parts, axis=a), (a,), True, temperature)
+    else:
+        out = _stats_of(block, axis, temperature, dtype)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _slab_stats(moved_slab, axis, a, temperature, dtype):
+    return np.moveaxis(_stats_of(np.moveaxis(moved_slab, 0, a), axis, temperature, dtype),
+                       a, 0)
+
+
+def _stats_of(block, axis, temperature, dtype):
     xw = block.astype(dtype["m"])
     with np.errstate(all="ignore"):
         m = np.max(xw, axis=axis, keepdims=True, initial=-np.inf)
@@ -48,7 +77,7 @@ def _block_stats(block, axis, keepdims, temperature, dtype):
         out["c"] = np.sum(tie, axis=axis, keepdims=True)
         out["rest"] = np.sum(np.where(tie, 0, e), axis=axis, keepdims=True)
         out["k"] = np.sum(xw == np.inf, axis=axis, keepdims=True)
-    return out if keepdims else np.squeeze(out, axis=axis)
+    return out
 
 
 def _combine_stats(parts, axis, keepdims, temperature):
@@ -83,7 +112,18 @@ def _stats(x, axes, temperature):
 
 
 def _finish_block(block, stats, *, temperature, log, out_dtype):
-    """Probabilities (log-probabilities) of one block from its slices' statistics."""
+    """Probabilities (log-probabilities) of one block from its slices' statistics, a slab
+    of rows at a time."""
+    if block.ndim == 0 or block.size <= _SLAB:
+        return _finish_slab(block, stats, temperature, log, out_dtype)
+    out = np.empty(block.shape, dtype=out_dtype)
+    for s, e in _slabs(block.shape[0], block[0].size):
+        st = stats if stats.shape[0] == 1 else stats[s:e]
+        out[s:e] = _finish_slab(block[s:e], st, temperature, log, out_dtype)
+    return out
+
+
+def _finish_slab(block, stats, temperature, log, out_dtype):
     xw = block.astype(stats.dtype["m"])
     m, c, rest, k = stats["m"], stats["c"], stats["rest"], stats["k"]
     with np.errstate(all="ignore"):

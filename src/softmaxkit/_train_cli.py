@@ -173,6 +173,12 @@ def comparison_table(rows) -> str:
 
 
 def cmd_train(args) -> int:
+    if getattr(args, "data", None) is not None or getattr(args, "scheduler", None):
+        from ._train_dask_cli import cmd_train_dask
+
+        return cmd_train_dask(args)
+    if getattr(args, "labels", None) is not None:
+        raise UsageError("--labels goes with --data")
     res = train(args)
     clf = res.clf
     print(f"{args.dataset}: {res.n_train} training and {len(res.y_test)} test samples, "

@@ -1,0 +1,229 @@
+"""SoftmaxClassifier on Dask arrays: data-parallel minibatch training and lazy prediction.
+
+Design: the rows are cut into minibatches of ``batch_size`` that never cross a block
+boundary, so each one is a slice of one block (read alone from a memory-mapped or Zarr
+source). Each step sends one minibatch to each worker; a worker computes the summed loss
+and gradient of its minibatch with the fused cross-entropy kernel, and the client adds
+them up, divides by their total weight and takes the optimizer step on the small weight
+matrix. The data never has to fit in one process: only the weights travel, both ways.
+A step over P workers is one minibatch of P × batch_size rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._losses import cross_entropy
+
+
+def _client_workers() -> int:
+    """How many minibatches a step computes at once: the workers of the active
+    distributed Client, else the threads of the local scheduler."""
+    try:
+        from distributed import get_client
+
+        return max(1, len(get_client().scheduler_info(n_workers=-1)["workers"]))
+    except (ImportError, ValueError):
+        import os
+
+        return max(1, min(4, os.cpu_count() or 1))
+
+
+def _memory_budget() -> float:
+    """Bytes of data worth keeping in memory for training: a quarter of the cluster's
+    worker memory (or of this machine's RAM without a distributed Client)."""
+    try:
+        from distributed import get_client
+
+        workers = get_client().scheduler_info(n_workers=-1)["workers"].values()
+        return 0.25 * sum(w.get("memory_limit") or 0 for w in workers)
+    except (ImportError, ValueError):
+        import os
+
+        try:
+            return 0.25 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            return 0.0
+
+
+def _block_range_grad(Xb, yb, wb, start, stop, W, b, fit_intercept):
+    """:func:`_range_grad` of rows ``start:stop`` of one block held in memory."""
+    return _range_grad(Xb[start:stop], yb[start:stop], wb[start:stop], W, b, fit_intercept)
+
+
+def _range_grad(Xb, yb, wb, W, b, fit_intercept):
+    """(weighted loss sum, dW, db, weight sum) of one minibatch (NumPy, on a worker)."""
+    Xb = np.asarray(Xb, dtype=W.dtype)
+    z = Xb @ W.T
+    if fit_intercept:
+        z += b
+    losses, g = cross_entropy(z, np.asarray(yb), reduction="none", grad_out=z)
+    wb = np.asarray(wb, dtype=W.dtype)
+    g *= wb[:, None]
+    return float(np.dot(wb, losses)), (Xb.T @ g).T, g.sum(axis=0), float(np.sum(wb))
+
+
+def _encode(block, classes):
+    idx = np.searchsorted(classes, block)
+    bad = (idx >= len(classes)) | (classes[np.minimum(idx, len(classes) - 1)] != block)
+    if np.any(bad):
+        raise ValueError(f"SoftmaxClassifier: label {block[np.argmax(bad)]!r} is not one of "
+                         f"the classes {classes.tolist()}")
+    return idx
+
+
+def _batches(chunks, batch_size):
+    """(start, stop) row ranges of at most batch_size rows inside each block."""
+    out, offset = [], 0
+    for size in chunks:
+        out += [(offset + s, offset + min(s + batch_size, size))
+                for s in range(0, size, batch_size)]
+        offset += size
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def fit(clf, X, y, sample_weight=None):
+    """``clf.fit(X, y)`` for a Dask array ``X`` (and ``y``, ``sample_weight`` Dask or
+    NumPy, one per row)."""
+    import dask
+    import dask.array as da
+
+    clf._validate_params()
+    if X.ndim != 2:
+        raise ValueError(f"SoftmaxClassifier: X must be 2-D, got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise ValueError(f"SoftmaxClassifier: X must hold real numbers, got dtype {X.dtype}")
+    if np.isnan(X.shape[0]):
+        raise ValueError("SoftmaxClassifier: X has unknown chunk sizes; call "
+                         "X.compute_chunk_sizes() first")
+    n, d = X.shape
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    X = X.rechunk({1: -1})  # whole rows in each block
+    y = da.asarray(y)
+    if y.shape != (n,):
+        raise ValueError(f"SoftmaxClassifier: y must have {n} labels, got shape {y.shape}")
+    y = y.rechunk((X.chunks[0],))
+    classes, sw_total, finite = dask.compute(
+        da.unique(y),
+        1.0 * n if sample_weight is None else da.asarray(sample_weight).sum(),
+        da.isfinite(X).all())
+    if not finite:
+        raise ValueError("SoftmaxClassifier: X contains NaN or infinity")
+    clf.classes_ = np.asarray(classes)
+    k = len(clf.classes_)
+    if k < 2:
+        raise ValueError(f"SoftmaxClassifier needs at least 2 classes in y, got {k} class: "
+                         f"{clf.classes_.tolist()}")
+    if clf.class_weight is not None:
+        raise ValueError("SoftmaxClassifier: class_weight is for NumPy input; with Dask "
+                         "arrays pass the weights as sample_weight")
+    if clf.early_stopping:
+        raise ValueError("SoftmaxClassifier: early_stopping holds out a validation set in "
+                         "memory; with Dask arrays fit without it (early_stopping=False)")
+    y_enc = y.map_blocks(_encode, clf.classes_, dtype=np.int64)
+    sw = da.ones(n, chunks=(X.chunks[0],)) if sample_weight is None else \
+        da.asarray(sample_weight).rechunk((X.chunks[0],))
+    if not sw_total > 0:
+        raise ValueError("SoftmaxClassifier: the sample weights must sum to more than 0")
+
+    clf.n_features_in_ = d
+    rng = np.random.default_rng(clf.random_state if not isinstance(
+        clf.random_state, np.random.RandomState) else clf.random_state.randint(2**31))
+    warm = clf.warm_start and hasattr(clf, "coef_") and clf.coef_.shape == (k, d)
+    if not warm:
+        clf.coef_ = np.zeros((k, d), dtype=dtype)
+        clf.intercept_ = np.zeros(k, dtype=dtype)
+        clf._opt_state = None
+        clf.loss_curve_, clf.validation_scores_ = [], []
+        clf.t_ = 0
+        clf._lr_factor = 1.0
+    W, b = clf.coef_, clf.intercept_
+    if clf._opt_state is None:
+        clf._opt_state = {"m": [np.zeros_like(W), np.zeros_like(b)],
+                          "v": [np.zeros_like(W), np.zeros_like(b)]}
+    m, v = clf._opt_state["m"], clf._opt_state["v"]
+    beta1, beta2, eps = float(clf.momentum), 0.999, 1e-8
+    alpha = 1.0 / float(sw_total) if clf.alpha == "auto" else float(clf.alpha)
+    ranges = _batches(X.chunks[0], int(clf.batch_size))
+    per_step = _client_workers()
+    # Data that fits is kept in the workers' memory and each step names a block and its
+    # rows; larger data is sliced from its source at every step (read a minibatch at a
+    # time, never whole).
+    if X.nbytes <= _memory_budget():
+        X, y_enc, sw = dask.persist(X, y_enc, sw)
+        blocks = list(zip(X.to_delayed().ravel(), y_enc.to_delayed().ravel(),
+                          sw.to_delayed().ravel()))
+        starts = np.cumsum((0,) + X.chunks[0])
+        block_of = np.searchsorted(starts, ranges[:, 0], side="right") - 1
+        block_grad = dask.delayed(_block_range_grad, pure=True)
+
+        def task(i):
+            j = block_of[i]
+            s, e = ranges[i] - starts[j]
+            return block_grad(*blocks[j], int(s), int(e), W, b, clf.fit_intercept)
+    else:
+        grad = dask.delayed(_range_grad, pure=True)
+
+        def task(i):
+            s, e = ranges[i]
+            return grad(X[s:e], y_enc[s:e], sw[s:e], W, b, clf.fit_intercept)
+    bar = clf._progress(clf.max_epochs)
+    best, no_change, epochs = np.inf, 0, 0
+    for epoch in range(clf.max_epochs):
+        lr = clf._step_size(len(clf.loss_curve_), clf.max_epochs)
+        order = rng.permutation(len(ranges)) if clf.shuffle else np.arange(len(ranges))
+        loss_sum = 0.0
+        for first in range(0, len(order), per_step):
+            parts = dask.compute(*[task(i) for i in order[first:first + per_step]])
+            total_w = sum(p[3] for p in parts)
+            if total_w == 0:
+                continue
+            loss_sum += sum(p[0] for p in parts)
+            gW = sum(p[1] for p in parts) / total_w
+            gb = sum(p[2] for p in parts) / total_w
+            if alpha:
+                gW = gW + alpha * W
+            clf.t_ += 1
+            clf._update(W, b, gW, gb, m, v, lr, beta1, beta2, eps)
+        epochs += 1
+        loss = loss_sum / float(sw_total) + 0.5 * alpha * float(np.sum(W * W))
+        clf.loss_curve_.append(loss)
+        if bar is not None:
+            bar(epoch, loss, None)
+        if loss < best - clf.tol:
+            best, no_change = loss, 0
+        else:
+            no_change += 1
+            if no_change >= clf.n_iter_no_change:
+                if clf.lr_schedule == "adaptive" and clf._lr_factor > 0.2**3 * 1.01:
+                    clf._lr_factor *= 0.2
+                    no_change = 0
+                    continue
+                break
+    if bar is not None:
+        bar(None, None, None)
+    clf.n_iter_ = epochs
+    return clf
+
+
+def _block_logits(block, W, b, fit_intercept):
+    z = np.asarray(block, dtype=W.dtype) @ W.T
+    return z + b if fit_intercept else z
+
+
+def logits(clf, X):
+    """The logits of a Dask array, lazily: one block of rows at a time."""
+    if X.ndim != 2 or X.shape[1] != clf.n_features_in_:
+        raise ValueError(f"SoftmaxClassifier: X has {X.shape[-1]} features, the model was "
+                         f"fitted with {clf.n_features_in_}")
+    X = X.rechunk({1: -1})
+    k = clf.coef_.shape[0]
+    return X.map_blocks(_block_logits, clf.coef_, clf.intercept_, clf.fit_intercept,
+                        chunks=(X.chunks[0], (k,)), dtype=clf.coef_.dtype)
+
+
+def predict(clf, X):
+    z = logits(clf, X)
+    classes = clf.classes_
+    return z.map_blocks(lambda b: classes[np.argmax(b, axis=1)], drop_axis=1,
+                        dtype=classes.dtype)
