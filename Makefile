@@ -51,12 +51,14 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/accuracy.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_losses.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_classifier.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_dask.py
 
 bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/accuracy.py --rows 6
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_losses.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_classifier.py --quick
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_dask.py --quick
 
 # The kernels without Python: tools/kernel_selftest.c against a long double reference.
 KERNEL_SRC := src/softmaxkit/_kernels

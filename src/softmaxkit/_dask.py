@@ -193,15 +193,35 @@ def logsumexp(x, axes, *, where=None, keepdims=False):
         res = x.map_blocks(_native_lse_block, axes=axes, keepdims=True, dtype=x.dtype,
                            chunks=chunks)
     else:
-        stats = _stats(x, axes, 1.0)
-        res = stats.map_blocks(_lse_from_stats, out_dtype=x.dtype, dtype=x.dtype)
+        # each block's logsumexp by the native kernel, then those partial results combined
+        # as entries of one slice: exact, as the logsumexp of the partials equals the
+        # whole's, and each partial is within an ulp
+        dtype = _stats_dtype(x.dtype)
+        res = da.reduction(
+            x, lambda b, axis, keepdims: _partial_lse_stats(b, axis, dtype),
+            lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, 1.0),
+            combine=lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, 1.0),
+            axis=axes, keepdims=True, dtype=dtype, concatenate=True, name="logsumexp-stats",
+            meta=np.empty((0,) * x.ndim, dtype=dtype),
+        ).map_blocks(_lse_from_stats, out_dtype=x.dtype, dtype=x.dtype)
     if not keepdims:
         res = da.squeeze(res, axis=axes)
     return res
 
 
+def _partial_lse_stats(block, axis, dtype):
+    """A block's logsumexp over ``axis`` (native kernel) as the statistics of one entry
+    of that value: m = lse, c = 1, rest = 0."""
+    from . import _functions as F
+
+    lse = np.asarray(F.logsumexp(block, axis, keepdims=True)).astype(dtype["m"])
+    out = np.empty(lse.shape, dtype=dtype)
+    out["m"], out["c"], out["rest"], out["k"] = lse, 1, 0, lse == np.inf
+    return out
+
+
 def _lse_from_stats(stats, *, out_dtype):
-    m, c, rest, k = stats["m"], stats["c"], stats["rest"], stats["k"]
+    m, c, rest = stats["m"], stats["c"], stats["rest"]
     with np.errstate(all="ignore"):
         res = m + (np.log(c) + np.log1p(rest / c))
         res = np.where(np.isfinite(m), res, m)  # +inf, -inf and NaN are the result
