@@ -79,7 +79,7 @@ selftest-aarch64:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff
-	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff check src tests benchmarks
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -58,8 +58,9 @@ def softmax_table(path, nbytes, memory_limit, repeats):
         with c, client:
             x = open_array(path, chunk_bytes=16 << 20)
             for name, make in (
-                ("softmax over rows, then row sums", lambda: sk.softmax(x, axis=1).sum(axis=1)),
-                ("logsumexp down the columns", lambda: sk.logsumexp(x, axis=0)),
+                ("softmax over rows, then row sums",
+                 lambda x=x: sk.softmax(x, axis=1).sum(axis=1)),
+                ("logsumexp down the columns", lambda x=x: sk.logsumexp(x, axis=0)),
             ):
                 times = []
                 for _ in range(repeats):

@@ -167,7 +167,7 @@ def main(argv=None) -> int:
         results.append({"kind": "cross_entropy", "shape": shape, "ms": ms, "peak_mib": peaks})
         print(f"| {shape[0]}×{shape[1]} | {z.nbytes / 2**20:.0f} | " + " | ".join(
             f"{ms[lb]:.1f} | {peaks[lb]:.0f}" for lb, _, _ in impls) + " |")
-    print(f"\n# linear cross-entropy (N × D → C), float32, loss + gradients of x and weight")
+    print("\n# linear cross-entropy (N × D → C), float32, loss + gradients of x and weight")
     labels = [lb for lb, _, _ in linear_impls(*make_inputs("linear", (2, 2, 2)))]
     print("\n| N × D × C | full logits MiB | " + " | ".join(f"{lb} ms | {lb} peak"
                                                             for lb in labels) + " |")

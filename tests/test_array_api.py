@@ -33,7 +33,22 @@ def _dask():
     return da, lambda a: da.from_array(np.asarray(a), chunks=2), lambda a: a.compute(), da.Array
 
 
-LIBS = {"array_api_strict": _strict, "torch": _torch, "dask": _dask}
+def _jax():
+    jnp = pytest.importorskip("jax.numpy")
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # float64 as the other libraries have it
+    return jnp, jnp.asarray, lambda a: np.asarray(a), jax.Array
+
+
+def _cupy():
+    cp = pytest.importorskip("cupy")
+    return cp, cp.asarray, lambda a: cp.asnumpy(a), cp.ndarray
+
+
+# JAX and CuPy run when installed (CuPy needs a GPU); the others always in CI
+LIBS = {"array_api_strict": _strict, "torch": _torch, "dask": _dask, "jax": _jax,
+        "cupy": _cupy}
 
 
 @pytest.fixture(params=list(LIBS))

@@ -157,3 +157,25 @@ def test_on_disk_array_larger_than_the_workers_memory(client, tmp_path):
     assert client.run(os.getpid) == pids, "a worker was restarted"
     peaks = client.run(_peak_rss)
     assert max(peaks.values()) < WORKER_LIMIT, peaks
+
+
+def test_zarr_input_and_the_lazy_npy_reader(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    import pickle
+
+    from softmaxkit._lazy_io import NpyFile, open_array
+
+    x = np.random.default_rng(7).normal(size=(300, 40)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    src = NpyFile(tmp_path / "x.npy")
+    assert len(pickle.dumps(src)) < 500  # the path travels, not the data
+    np.testing.assert_array_equal(src[10:20, 3:5], x[10:20, 3:5])
+    z = zarr.create_array(store=str(tmp_path / "x.zarr"), shape=x.shape, chunks=(64, 40),
+                          dtype="float32")
+    z[...] = x
+    for path in (tmp_path / "x.npy", tmp_path / "x.zarr"):
+        dx = open_array(path)
+        np.testing.assert_allclose(sk.log_softmax(dx, axis=0).compute(),
+                                   sk.log_softmax(x, axis=0), rtol=2e-7, atol=1e-30)
+    with pytest.raises(ValueError, match="expected a .npy file or a Zarr store"):
+        open_array(tmp_path / "x.csv")

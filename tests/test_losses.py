@@ -167,7 +167,8 @@ def test_binary_problems_use_two_classes(rng):
 @pytest.mark.parametrize(
     "kwargs,exc,match",
     [
-        (dict(target=np.array([0, 5, 1])), ValueError, r"target 5 at position \(1,\) is not a class"),
+        (dict(target=np.array([0, 5, 1])), ValueError,
+         r"target 5 at position \(1,\) is not a class"),
         (dict(target=np.array([0, -1, 1])), ValueError, r"target -1 at position \(1,\)"),
         (dict(target=np.array([0, 1])), ValueError, r"\(3,\); got \(2,\) \(logits: \(3, 4\)\)"),
         (dict(target=np.zeros((3, 5))), ValueError, r"logits' shape \(3, 4\), got \(3, 5\)"),

@@ -8,7 +8,10 @@ cross-entropy kernel (``_losses.cross_entropy``), one minibatch at a time; the L
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -262,11 +265,33 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         if self.n_threads is not None:
             _config.set_num_threads(self.n_threads)
         try:
-            self._train(X, y_enc, sw, train, val, epochs or self.max_epochs, rng,
-                        incremental=epochs is not None)
+            with deferred_interrupt() as stop:
+                self._train(X, y_enc, sw, train, val, epochs or self.max_epochs, rng,
+                            incremental=epochs is not None, stop=stop)
+        except KeyboardInterrupt:
+            self._restore_epoch()
+            raise
         finally:
+            self.__dict__.pop("_epoch_snapshot", None)
             _config.set_num_threads(threads_before)
         return self
+
+    def _snapshot_epoch(self, epochs_done):
+        """What an interrupted fit falls back to: the state after the last whole epoch."""
+        st = self._opt_state
+        self._epoch_snapshot = (self.coef_.copy(), self.intercept_.copy(),
+                                [a.copy() for a in st["m"]], [a.copy() for a in st["v"]],
+                                self.t_, getattr(self, "_lr_factor", 1.0), epochs_done)
+
+    def _restore_epoch(self):
+        snap = self.__dict__.pop("_epoch_snapshot", None)
+        if snap is None:
+            return
+        W, b, m, v, t, lr_factor, epochs_done = snap
+        self.coef_[...], self.intercept_[...] = W, b
+        for dst, src in zip(self._opt_state["m"] + self._opt_state["v"], m + v):
+            dst[...] = src
+        self.t_, self._lr_factor, self.n_iter_ = t, lr_factor, epochs_done
 
     def _step_size(self, epoch, total):
         lr = float(self.learning_rate) * getattr(self, "_lr_factor", 1.0)
@@ -276,7 +301,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             return lr * 0.5 * (1 + np.cos(np.pi * min(epoch, total) / total))
         return lr
 
-    def _train(self, X, y_enc, sw, train, val, n_epochs, rng, incremental):
+    def _train(self, X, y_enc, sw, train, val, n_epochs, rng, incremental, stop=None):
         W, b = self.coef_, self.intercept_
         if self._opt_state is None:
             self._opt_state = {"m": [np.zeros_like(W), np.zeros_like(b)],
@@ -292,6 +317,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         bar = self._progress(n_epochs)
         epoch_count = 0
         for epoch in range(n_epochs):
+            self._snapshot_epoch(epoch_count)
             order = rng.permutation(train) if self.shuffle else train
             lr = self._step_size(len(self.loss_curve_), self.max_epochs)
             loss_sum = 0.0
@@ -311,6 +337,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                 gb = g.sum(axis=0)
                 self.t_ += 1
                 self._update(W, b, gW, gb, m, v, lr, beta1, beta2, eps)
+                if stop is not None and stop["requested"]:
+                    if bar is not None:
+                        bar(None, None, None)
+                    raise KeyboardInterrupt
             epoch_count += 1
             loss = loss_sum / sw_total + 0.5 * alpha * float(np.sum(W * W))
             self.loss_curve_.append(loss)
@@ -334,6 +364,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                         no_change = 0
                         continue
                     break
+        self.__dict__.pop("_epoch_snapshot", None)
         if val is not None and best[1] is not None:
             W[...], b[...] = best[1]
         if bar is not None:
@@ -453,7 +484,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         >>> clf = sk.SoftmaxClassifier(max_epochs=5).fit(np.eye(4), ["a", "b", "a", "b"])
         >>> path = os.path.join(tempfile.mkdtemp(), "model.skm")
         >>> clf.save(path)
-        >>> sk.SoftmaxClassifier.load(path).predict(np.eye(4)).tolist() == clf.predict(np.eye(4)).tolist()
+        >>> loaded = sk.SoftmaxClassifier.load(path)
+        >>> loaded.predict(np.eye(4)).tolist() == clf.predict(np.eye(4)).tolist()
         True
         """
         from ._persistence import load_model
@@ -467,6 +499,29 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Ctrl-C (SIGINT) during training sets ``state["requested"]`` instead of raising, so
+    the loop stops after the step it is in, never half-way through an update; a second
+    Ctrl-C raises at once. Outside the main thread (no signal handlers there) it yields
+    the flag untouched, and a KeyboardInterrupt still lands where Python puts it."""
+    state = {"requested": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(signum, frame):
+        if state["requested"]:
+            raise KeyboardInterrupt
+        state["requested"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regularizations, *,

@@ -167,9 +167,29 @@ def fit(clf, X, y, sample_weight=None):
         def task(i):
             s, e = ranges[i]
             return grad(X[s:e], y_enc[s:e], sw[s:e], W, b, clf.fit_intercept)
+    from ._classifier import deferred_interrupt
+
+    try:
+        with deferred_interrupt() as stop:
+            _train(clf, ranges, order_rng=rng, per_step=per_step, task=task, W=W, b=b, m=m,
+                   v=v, alpha=alpha, sw_total=float(sw_total), stop=stop,
+                   betas=(beta1, beta2, eps))
+    except KeyboardInterrupt:
+        clf._restore_epoch()
+        raise
+    return clf
+
+
+def _train(clf, ranges, *, order_rng, per_step, task, W, b, m, v, alpha, sw_total, stop,
+           betas):
+    import dask
+
+    beta1, beta2, eps = betas
+    rng = order_rng
     bar = clf._progress(clf.max_epochs)
     best, no_change, epochs = np.inf, 0, 0
     for epoch in range(clf.max_epochs):
+        clf._snapshot_epoch(epochs)
         lr = clf._step_size(len(clf.loss_curve_), clf.max_epochs)
         order = rng.permutation(len(ranges)) if clf.shuffle else np.arange(len(ranges))
         loss_sum = 0.0
@@ -185,6 +205,10 @@ def fit(clf, X, y, sample_weight=None):
                 gW = gW + alpha * W
             clf.t_ += 1
             clf._update(W, b, gW, gb, m, v, lr, beta1, beta2, eps)
+            if stop["requested"]:
+                if bar is not None:
+                    bar(None, None, None)
+                raise KeyboardInterrupt
         epochs += 1
         loss = loss_sum / float(sw_total) + 0.5 * alpha * float(np.sum(W * W))
         clf.loss_curve_.append(loss)
@@ -202,8 +226,8 @@ def fit(clf, X, y, sample_weight=None):
                 break
     if bar is not None:
         bar(None, None, None)
+    clf.__dict__.pop("_epoch_snapshot", None)
     clf.n_iter_ = epochs
-    return clf
 
 
 def _block_logits(block, W, b, fit_intercept):

@@ -121,7 +121,8 @@ def _axis(text: str | None):
     try:
         parts = tuple(int(p) for p in text.split(","))
     except ValueError:
-        raise UsageError(f"--axis: expected an integer or a comma-separated list, got {text!r}")
+        raise UsageError(
+            f"--axis: expected an integer or a comma-separated list, got {text!r}") from None
     return parts[0] if len(parts) == 1 else parts
 
 
@@ -356,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", required=True, metavar="FILE")
     p.add_argument("--input", required=True, metavar="FILE", help=".csv or .npy")
-    p.add_argument("--proba", action="store_true", help="print probabilities, one column per class")
+    p.add_argument("--proba", action="store_true",
+                   help="print probabilities, one column per class")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser(

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 BACKENDS = ("native", "numpy")
 
-_backend: contextvars.ContextVar[str] = contextvars.ContextVar("softmaxkit_backend", default="native")
+_backend: contextvars.ContextVar[str] = contextvars.ContextVar("softmaxkit_backend",
+                                                               default="native")
 
 
 def _threads_from_env() -> int:

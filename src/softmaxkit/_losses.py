@@ -116,7 +116,8 @@ def _grad_out(fname, grad_out, logits):
     if grad_out is None:
         return None
     if not isinstance(grad_out, np.ndarray):
-        raise TypeError(f"{fname}: 'grad_out' must be a NumPy array, got {type(grad_out).__name__}")
+        raise TypeError(
+            f"{fname}: 'grad_out' must be a NumPy array, got {type(grad_out).__name__}")
     if grad_out.shape != logits.shape or grad_out.dtype != logits.dtype:
         raise ValueError(
             f"{fname}: 'grad_out' must have the logits' shape {logits.shape} and dtype "

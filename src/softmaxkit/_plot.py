@@ -718,7 +718,8 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     used = count > 0
     ax.bar(edges[:-1][used], accuracy[used], width=1.0 / n_bins, align="edge",
            edgecolor="k", color="C0", label="accuracy", gid="accuracy")
-    ax.plot(mean_conf[used], accuracy[used], "o", color="C1", label="accuracy at the bin's mean confidence")
+    ax.plot(mean_conf[used], accuracy[used], "o", color="C1",
+            label="accuracy at the bin's mean confidence")
     ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)

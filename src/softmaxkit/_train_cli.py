@@ -24,7 +24,8 @@ def _require_sklearn():
     try:
         import sklearn  # noqa: F401
     except ImportError:
-        raise UsageError("train and predict need scikit-learn: pip install 'softmaxkit[sklearn]'")
+        raise UsageError(
+            "train and predict need scikit-learn: pip install 'softmaxkit[sklearn]'") from None
 
 
 def read_csv(path: str, target: str | None):
