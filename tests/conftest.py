@@ -6,6 +6,8 @@ and printed at the end of the run, per function and dtype.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import defaultdict
 
 import mpmath
@@ -134,3 +136,26 @@ def variants(x):
         rev = np.ascontiguousarray(x[..., ::-1])
         yield "negative-stride", rev[..., ::-1]
     yield "byteswapped", x.astype(x.dtype.newbyteorder(">" if x.dtype.byteorder != ">" else "<"))
+
+
+# ----------------------------------------------------------------- the command line
+
+
+def run_cli(*args, input=None, cwd=None, timeout=300, **kwargs) -> subprocess.CompletedProcess:
+    """``softmaxkit ARGS`` in a subprocess; stdin is /dev/null unless ``input`` is given."""
+    if input is None:
+        kwargs.setdefault("stdin", subprocess.DEVNULL)
+    return subprocess.run([sys.executable, "-m", "softmaxkit", *map(str, args)], input=input,
+                          cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def assert_usage_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit status 2, nothing on stdout, exactly one line on stderr naming the problem."""
+    assert "Traceback" not in r.stderr + r.stdout, r.stderr
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == ""
+    message, end = r.stderr.split("\n", 1) if "\n" in r.stderr else (r.stderr, None)
+    assert end == "", f"stderr is not exactly one line: {r.stderr!r}"
+    assert message.startswith("softmaxkit: error: "), message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)

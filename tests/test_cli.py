@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.special as sp
+from conftest import assert_usage_error, run_cli
 
 import softmaxkit as sk
 
@@ -29,19 +30,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 X = np.array([1.0, 2.0, 3.0])
 
 
-def run(*args, input=None, cwd=None, **kwargs) -> subprocess.CompletedProcess:
-    """``softmaxkit ARGS`` in a subprocess; stdin is /dev/null unless ``input`` is given."""
-    if input is None:
-        kwargs.setdefault("stdin", subprocess.DEVNULL)
-    return subprocess.run(
-        [sys.executable, "-m", "softmaxkit", *map(str, args)],
-        input=input,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        **kwargs,
-    )
+def run(*args, **kwargs) -> subprocess.CompletedProcess:
+    return run_cli(*args, timeout=TIMEOUT, **kwargs)
 
 
 def ok(r: subprocess.CompletedProcess) -> str:
@@ -76,17 +66,6 @@ def encode(arr):
     if np.isinf(f):
         return "inf" if f > 0 else "-inf"
     return f
-
-
-def assert_usage_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
-    assert "Traceback" not in r.stderr + r.stdout, r.stderr
-    assert r.returncode == 2, r.stderr
-    assert r.stdout == ""
-    message, end = r.stderr.split("\n", 1) if "\n" in r.stderr else (r.stderr, None)
-    assert end == "", f"stderr is not exactly one line: {r.stderr!r}"
-    assert message.startswith("softmaxkit: error: "), message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
 
 
 # ------------------------------------------------------------------ numbers as arguments

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
+from conftest import assert_usage_error, run_cli  # noqa: E402
 from matplotlib.image import imread  # noqa: E402
 
 from softmaxkit._plot_cli import FIGURES  # noqa: E402
@@ -17,18 +15,7 @@ NOTES = [name for name, spec in FIGURES.items() if not spec.classifier]
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "softmaxkit", "plot", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
-
-
-def assert_usage_error(r, *fragments):
-    assert r.returncode == 2, r
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("softmaxkit: error:"), r.stderr
-    assert r.stdout == "" and "Traceback" not in r.stderr
-    for f in fragments:
-        assert f in lines[0], (f, lines[0])
+    return run_cli("plot", *args, cwd=cwd)
 
 
 def assert_png(path):

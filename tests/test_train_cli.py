@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
 
+from conftest import assert_usage_error, run_cli  # noqa: E402
 
-def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "softmaxkit", *map(str, args)],
-                          capture_output=True, text=True, timeout=300, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
-
-
-def assert_usage_error(r, *fragments):
-    assert r.returncode == 2, r
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("softmaxkit: error:"), r.stderr
-    assert "Traceback" not in r.stderr
-    for f in fragments:
-        assert f in lines[0], (f, lines[0])
+run = run_cli
 
 
 def test_train_compare_save_then_predict(tmp_path):

@@ -232,22 +232,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         cw = self._class_weights(y_enc, k)
         if cw is not None:
             sw = sw * cw[y_enc]
-        dtype = X.dtype
-        rng = np.random.default_rng(self.random_state if not isinstance(
-            self.random_state, np.random.RandomState) else self.random_state.randint(2**31))
-
-        warm = (not reset and hasattr(self, "coef_")) or (
-            self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (k, d))
-        if not warm:
-            self.coef_ = np.zeros((k, d), dtype=dtype)
-            self.intercept_ = np.zeros(k, dtype=dtype)
-            self._opt_state = None
-            self.loss_curve_, self.validation_scores_ = [], []
-            self.t_ = 0
-            self._lr_factor = 1.0
-        else:
-            self.coef_ = self.coef_.astype(dtype, copy=False)
-            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+        rng = self._start(k, d, X.dtype, keep=not reset)
 
         train = np.arange(n)
         val = None
@@ -276,6 +261,39 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             _config.set_num_threads(threads_before)
         return self
 
+    def _start(self, k, d, dtype, *, keep=False):
+        """The random generator of this fit, and the weights it starts from: zeros, or
+        the current ones for partial_fit (``keep``) and warm_start."""
+        rng = np.random.default_rng(self.random_state if not isinstance(
+            self.random_state, np.random.RandomState) else self.random_state.randint(2**31))
+        warm = (keep and hasattr(self, "coef_")) or (
+            self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (k, d))
+        if not warm:
+            self.coef_ = np.zeros((k, d), dtype=dtype)
+            self.intercept_ = np.zeros(k, dtype=dtype)
+            self._opt_state = None
+            self.loss_curve_, self.validation_scores_ = [], []
+            self.t_ = 0
+            self._lr_factor = 1.0
+        else:
+            self.coef_ = self.coef_.astype(dtype, copy=False)
+            self.intercept_ = self.intercept_.astype(dtype, copy=False)
+        if self._opt_state is None:
+            self._opt_state = {"m": [np.zeros_like(self.coef_), np.zeros_like(self.intercept_)],
+                               "v": [np.zeros_like(self.coef_), np.zeros_like(self.intercept_)]}
+        return rng
+
+    def _on_plateau(self, no_change):
+        """After an epoch that did not improve: (the new count, whether to stop). The
+        adaptive schedule divides the step by 5 (three times at most) before stopping."""
+        no_change += 1
+        if no_change < self.n_iter_no_change:
+            return no_change, False
+        if self.lr_schedule == "adaptive" and self._lr_factor > 0.2**3 * 1.01:
+            self._lr_factor *= 0.2
+            return 0, False
+        return no_change, True
+
     def _snapshot_epoch(self, epochs_done):
         """What an interrupted fit falls back to: the state after the last whole epoch."""
         st = self._opt_state
@@ -303,9 +321,6 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, X, y_enc, sw, train, val, n_epochs, rng, incremental, stop=None):
         W, b = self.coef_, self.intercept_
-        if self._opt_state is None:
-            self._opt_state = {"m": [np.zeros_like(W), np.zeros_like(b)],
-                               "v": [np.zeros_like(W), np.zeros_like(b)]}
         m, v = self._opt_state["m"], self._opt_state["v"]
         beta1, beta2, eps = float(self.momentum), 0.999, 1e-8
         # "auto": 1 / (total sample weight), i.e. 1 / n_samples with unit weights; by weight
@@ -357,12 +372,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                 best = (current, (W.copy(), b.copy()) if val is not None else None)
                 no_change = 0
             else:
-                no_change += 1
-                if no_change >= self.n_iter_no_change:
-                    if self.lr_schedule == "adaptive" and self._lr_factor > 0.2**3 * 1.01:
-                        self._lr_factor *= 0.2  # a plateau: smaller steps, go on
-                        no_change = 0
-                        continue
+                no_change, done = self._on_plateau(no_change)
+                if done:
                     break
         self.__dict__.pop("_epoch_snapshot", None)
         if val is not None and best[1] is not None:

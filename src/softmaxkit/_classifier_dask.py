@@ -127,20 +127,8 @@ def fit(clf, X, y, sample_weight=None):
         raise ValueError("SoftmaxClassifier: the sample weights must sum to more than 0")
 
     clf.n_features_in_ = d
-    rng = np.random.default_rng(clf.random_state if not isinstance(
-        clf.random_state, np.random.RandomState) else clf.random_state.randint(2**31))
-    warm = clf.warm_start and hasattr(clf, "coef_") and clf.coef_.shape == (k, d)
-    if not warm:
-        clf.coef_ = np.zeros((k, d), dtype=dtype)
-        clf.intercept_ = np.zeros(k, dtype=dtype)
-        clf._opt_state = None
-        clf.loss_curve_, clf.validation_scores_ = [], []
-        clf.t_ = 0
-        clf._lr_factor = 1.0
+    rng = clf._start(k, d, dtype)
     W, b = clf.coef_, clf.intercept_
-    if clf._opt_state is None:
-        clf._opt_state = {"m": [np.zeros_like(W), np.zeros_like(b)],
-                          "v": [np.zeros_like(W), np.zeros_like(b)]}
     m, v = clf._opt_state["m"], clf._opt_state["v"]
     beta1, beta2, eps = float(clf.momentum), 0.999, 1e-8
     alpha = 1.0 / float(sw_total) if clf.alpha == "auto" else float(clf.alpha)
@@ -217,12 +205,8 @@ def _train(clf, ranges, *, order_rng, per_step, task, W, b, m, v, alpha, sw_tota
         if loss < best - clf.tol:
             best, no_change = loss, 0
         else:
-            no_change += 1
-            if no_change >= clf.n_iter_no_change:
-                if clf.lr_schedule == "adaptive" and clf._lr_factor > 0.2**3 * 1.01:
-                    clf._lr_factor *= 0.2
-                    no_change = 0
-                    continue
+            no_change, done = clf._on_plateau(no_change)
+            if done:
                 break
     if bar is not None:
         bar(None, None, None)

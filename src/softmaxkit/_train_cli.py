@@ -188,13 +188,19 @@ def cmd_train(args) -> int:
     print(comparison_table(res.rows))
     print()
     print(_confusion(res.y_test, clf.predict(res.X_test), clf.classes_))
-    if args.save:
-        try:
-            clf.save(args.save)
-        except OSError as exc:
-            raise UsageError(f"{args.save}: cannot write: {exc.strerror or exc}") from None
-        print(f"\nmodel saved to {args.save}")
+    save(clf, args.save)
     return 0
+
+
+def save(clf, path) -> None:
+    """``--save``: write the model, or say why not (UsageError)."""
+    if not path:
+        return
+    try:
+        clf.save(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    print(f"\nmodel saved to {path}")
 
 
 def cmd_predict(args) -> int:

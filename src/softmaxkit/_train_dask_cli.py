@@ -80,6 +80,7 @@ def cmd_train_dask(args) -> int:
 
     from . import cross_entropy
     from ._classifier import SoftmaxClassifier
+    from ._train_cli import save
 
     if args.data is not None:
         Xtr, Xte, ytr, yte = _lazy_inputs(args)
@@ -123,10 +124,5 @@ def cmd_train_dask(args) -> int:
     print("|---|---|---|---|---|")
     print(f"| softmaxkit | {float(acc):.4f} | {float(loss):.4f} | {fit_time:.2f} | "
           f"{clf.n_iter_} |")
-    if args.save:
-        try:
-            clf.save(args.save)
-        except OSError as exc:
-            raise UsageError(f"{args.save}: cannot write: {exc.strerror or exc}") from None
-        print(f"\nmodel saved to {args.save}")
+    save(clf, args.save)
     return 0

@@ -10,38 +10,6 @@ nothing here uses pyplot's global state.
 [0.09003057, 0.24472847, 0.66524096]
 """
 
-from ._plot import (
-    agreement,
-    axis_heatmaps,
-    confusion_matrix,
-    exp_curve,
-    expected_calibration_error,
-    grid_search_heatmap,
-    loss_curve,
-    output_range,
-    reliability_diagram,
-    save_figure,
-    smooth_max_vs_max,
-    softmax_vs_input,
-    softmax_vs_std_norm,
-    temperature_sweep,
-    weight_templates,
-)
-
-__all__ = [
-    "agreement",
-    "axis_heatmaps",
-    "confusion_matrix",
-    "exp_curve",
-    "expected_calibration_error",
-    "grid_search_heatmap",
-    "loss_curve",
-    "output_range",
-    "reliability_diagram",
-    "save_figure",
-    "smooth_max_vs_max",
-    "softmax_vs_input",
-    "softmax_vs_std_norm",
-    "temperature_sweep",
-    "weight_templates",
-]
+# The names are those of the implementation module's __all__.
+from ._plot import *  # noqa: F403
+from ._plot import __all__  # noqa: F401
