@@ -108,6 +108,27 @@ def test_long_slices_split_across_threads(isa, threads, log, dtype, rng):
     np.testing.assert_array_equal(fn(y), 0 if not log else -np.inf)
 
 
+@pytest.mark.parametrize("call", [
+    lambda x: sk.softmax(x), lambda x: sk.log_softmax(x),
+    lambda x: sk.softmin(x, temperature=0.3), lambda x: sk.log_softmax(x, temperature=7.0),
+], ids=["softmax", "log_softmax", "softmin T", "log_softmax T"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_slices_do_not_depend_on_the_thread_count(isa, call, dtype, rng):
+    # [Note: long slices]: one slice, or as many as threads, or more; bit for bit
+    before = sk.get_num_threads()
+    try:
+        for shape in ((1, 2**20 + 3), (2, 2**16 + 5), (5, 2**15)):
+            x = rng.normal(scale=6, size=shape).astype(dtype)
+            results = []
+            for n in (1, 2, 3, 4):
+                sk.set_num_threads(n)
+                results.append(call(x))
+            for r in results[1:]:
+                np.testing.assert_array_equal(r, results[0])
+    finally:
+        sk.set_num_threads(before)
+
+
 def test_many_slices_with_threads(threads, rng):
     x = rng.normal(size=(5000, 37)).astype(np.float32)
     assert_close(sk.softmax(x), reference(sk.softmax, x))

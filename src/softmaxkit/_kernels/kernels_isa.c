@@ -41,8 +41,11 @@
 #define SK_CAT(a, b) SK_CAT_(a, b)
 #define SK_NAME(f) SK_CAT(f, SK_ISA_SUFFIX)
 
-/* Longest slice handled by one thread when there are fewer slices than threads. */
+/* Slices at least this long are worked in fixed parts, shared by the threads when there
+ * are fewer slices than threads ([Note: long slices] in kernels.inc). */
 #define SK_SPLIT_SLICE (1 << 15)
+#define SK_SLICE_PARTS 64 /* [Note: long slices] in kernels.inc */
+#define SK_SLICE_PART_MIN (1 << 14)
 #define SK_MAX_THREADS 256
 
 /* ===================================================================== float32 */
