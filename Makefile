@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test lint bench bench-quick selftest selftest-aarch64 clean help
+.PHONY: demo test fuzz lint bench bench-quick selftest selftest-aarch64 clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  benchmarks: softmaxkit vs PyTorch, SciPy, NumPy and a copy (minutes)"
 	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
 	@echo "make selftest   the C kernels alone, no Python (selftest-aarch64: cross-built, under qemu)"
+	@echo "make fuzz   the differential fuzz suite, 20,000 examples per test (minutes)"
 	@echo "make lint   ruff over the sources and tests"
 	@echo "make clean  remove .venv and build products"
 
@@ -38,6 +39,13 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite runs tests/test_fuzz.py with a small budget; this runs it long and prints
+# the number of cases.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(VENV)/.installed-test
+	SOFTMAXKIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q \
+		-p no:cacheprovider
 
 $(VENV)/.installed-bench: $(BIN)/python $(SOURCES)
 	$(BIN)/python -m pip install --quiet --no-build-isolation ".[bench]"

@@ -97,7 +97,15 @@ def record_ulps(name: str, dtype, errors) -> float:
     return worst
 
 
+# differential fuzz cases run in this session (tests/test_fuzz.py)
+FUZZ_COUNT = [0]
+
+
 def pytest_terminal_summary(terminalreporter):
+    if FUZZ_COUNT[0]:
+        terminalreporter.section("differential fuzzing")
+        terminalreporter.write_line(f"{FUZZ_COUNT[0]} cases: native kernels against the "
+                                    "NumPy reference")
     if not _WORST:
         return
     tr = terminalreporter

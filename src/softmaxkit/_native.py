@@ -86,6 +86,8 @@ def _call_softmax(x, y, shape, xs, ys, temperature, flags):
 def softmax(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
     """Softmax (log-softmax) of ``x`` over ``axes`` into ``out`` (or a new array)."""
     result_dtype = x.dtype
+    if x.size == 0:  # nothing to compute; an empty array's strides need not merge
+        return out if out is not None else np.empty(x.shape, dtype=result_dtype)
     if x.dtype == np.float16:
         x = x.astype(np.float32)
     flags = (1 if log else 0) | (2 if negate else 0)
@@ -129,6 +131,10 @@ def softmax(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
 def logsumexp(x, axes, *, keepdims=False):
     """log(sum(exp(x))) over ``axes`` (no weights)."""
     result_dtype, orig_shape = x.dtype, x.shape
+    if x.size == 0:  # an empty sum is -inf; its strides need not merge
+        kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
+        shape = kept if keepdims else [s for d, s in enumerate(orig_shape) if d not in axes]
+        return np.full(shape, -np.inf, dtype=result_dtype)
     if x.dtype == np.float16:
         x = x.astype(np.float32)
     consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
