@@ -14,12 +14,12 @@ import os
 
 import numpy as np
 import pytest
+from conftest import FUZZ_COUNT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import softmaxkit as sk
-from conftest import FUZZ_COUNT
 
 EXAMPLES = int(os.environ.get("SOFTMAXKIT_FUZZ_EXAMPLES", "300"))
 SIDES = st.sampled_from([0, 1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 64, 65])
