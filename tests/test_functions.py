@@ -141,7 +141,7 @@ def test_dtype_argument_unknown():
         (np.array(["a", "b"]), "dtype <U1"),
         (np.array([b"a"]), "dtype |S1"),
         (np.array([1, "a"], dtype=object), "dtype object"),
-        (None, "dtype object"),
+        (None, "must be an array of real numbers, got None"),
         (np.zeros(2, dtype=[("a", "f8")]), "real numbers"),
         (np.array(["2026-01-01"], dtype="datetime64[D]"), "datetime64"),
     ],

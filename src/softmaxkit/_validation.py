@@ -28,6 +28,9 @@ def as_float_array(fname: str, x: Any, name: str = "x", dtype: Any = None) -> np
             f"{fname}: masked arrays are not supported for {name!r}; "
             f"pass the mask as where=~{name}.mask"
         )
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{fname}: {name!r} must be an array of real numbers, got "
+                        f"{type(x).__name__ if x is not None else 'None'}")
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:
