@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test fuzz lint bench bench-quick selftest selftest-aarch64 clean help
+.PHONY: demo test test-slow fuzz lint bench bench-quick selftest selftest-aarch64 clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench  benchmarks: softmaxkit vs PyTorch, SciPy, NumPy and a copy (minutes)"
 	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
 	@echo "make selftest   the C kernels alone, no Python (selftest-aarch64: cross-built, under qemu)"
+	@echo "make test-slow  checks that take minutes or 8 GiB (64-bit indexing)"
 	@echo "make fuzz   the differential fuzz suite, 20,000 examples per test (minutes)"
 	@echo "make lint   ruff over the sources and tests"
 	@echo "make clean  remove .venv and build products"
@@ -38,7 +39,11 @@ demo: $(VENV)/.installed
 	$(BIN)/softmaxkit demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Checks that need minutes or gigabytes (64-bit indexing: 8 GiB).
+test-slow: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -v $(PYTEST_ARGS)
 
 # The suite runs tests/test_fuzz.py with a small budget; this runs it long and prints
 # the number of cases.

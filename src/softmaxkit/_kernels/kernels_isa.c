@@ -46,6 +46,8 @@
 #define SK_SPLIT_SLICE (1 << 15)
 #define SK_SLICE_PARTS 64 /* [Note: long slices] in kernels.inc */
 #define SK_SLICE_PART_MIN (1 << 14)
+#define SK_ACC_CHUNK (1 << 14) /* [Note: long sums] in kernels.inc */
+#define SK_PANEL_ROWS 2048     /* the same, for the lanes of a panel */
 #define SK_MAX_THREADS 256
 
 /* ===================================================================== float32 */
