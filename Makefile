@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test test-slow fuzz lint bench bench-quick selftest selftest-aarch64 clean help
+.PHONY: demo test test-slow fuzz sanitize lint bench bench-quick selftest selftest-aarch64 clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
@@ -16,7 +16,8 @@ help:
 	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
 	@echo "make selftest   the C kernels alone, no Python (selftest-aarch64: cross-built, under qemu)"
 	@echo "make test-slow  checks that take minutes or 8 GiB (64-bit indexing)"
-	@echo "make fuzz   the differential fuzz suite, 20,000 examples per test (minutes)"
+	@echo "make sanitize  the kernels built with ASan and UBSan, their tests on every ISA"
+	@echo "make fuzz   differential fuzzing (20,000 examples per test), then atheris (minutes)"
 	@echo "make lint   ruff over the sources and tests"
 	@echo "make clean  remove .venv and build products"
 
@@ -47,10 +48,45 @@ test-slow: $(VENV)/.installed-test
 
 # The suite runs tests/test_fuzz.py with a small budget; this runs it long and prints
 # the number of cases.
+# Then atheris (coverage-guided) on the kernels' entry points and on the model loader,
+# FUZZ_SECONDS each; crash inputs land in build/fuzz/.
 FUZZ_EXAMPLES ?= 20000
+FUZZ_SECONDS ?= 120
 fuzz: $(VENV)/.installed-test
 	SOFTMAXKIT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q \
 		-p no:cacheprovider
+	$(BIN)/python -m pip install --quiet "atheris>=2.3"
+	mkdir -p build/fuzz/kernels build/fuzz/model
+	for target in kernels model; do \
+		$(BIN)/python tools/fuzz_atheris.py $$target -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=4096 -artifact_prefix=build/fuzz/ build/fuzz/$$target \
+			2>&1 | grep -E "^#[0-9]+ +DONE|^Done|crash-|Error"; \
+	done; \
+	if ls build/fuzz/crash-* build/fuzz/timeout-* build/fuzz/oom-* >/dev/null 2>&1; then \
+		echo "fuzz: findings in build/fuzz/ (turn each into a regression test)"; exit 1; fi
+
+# The extension built with AddressSanitizer and UndefinedBehaviorSanitizer (installed
+# beside, not over, the normal build), then every test that reaches the native code, on
+# each instruction set. Any report aborts the run. CPython itself is not instrumented:
+# the runtimes are preloaded and leak detection (CPython's arenas) is off.
+SANITIZE_DIR := build/sanitize
+SANITIZE_TESTS := tests/test_native.py tests/test_functions.py tests/test_logsumexp.py \
+	tests/test_losses.py tests/test_gradients.py tests/test_layers.py tests/test_fuzz.py \
+	tests/test_bad_input.py tests/test_concurrency.py tests/test_accuracy.py \
+	tests/test_classifier.py tests/test_cs231n.py
+sanitize: $(VENV)/.installed-test
+	rm -rf $(SANITIZE_DIR) build/sanitize-build
+	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps \
+		--target $(SANITIZE_DIR) -Cbuild-dir=build/sanitize-build \
+		-Csetup-args=-Db_sanitize=address,undefined -Csetup-args=-Db_lundef=false .
+	for isa in avx512 avx2 baseline; do \
+		echo "== sanitizers, SOFTMAXKIT_ISA=$$isa"; \
+		SOFTMAXKIT_ISA=$$isa PYTHONPATH=$(SANITIZE_DIR) \
+		LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" $(SANITIZE_TESTS) || exit 1; \
+	done
 
 $(VENV)/.installed-bench: $(BIN)/python $(SOURCES)
 	$(BIN)/python -m pip install --quiet --no-build-isolation ".[bench]"
@@ -92,7 +128,7 @@ selftest-aarch64:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff
-	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/python -m ruff check src tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

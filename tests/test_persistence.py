@@ -167,3 +167,46 @@ def test_save_before_fit_and_into_a_missing_directory(tmp_path):
     clf = sk.SoftmaxClassifier(max_epochs=2).fit(np.eye(4), [0, 1, 0, 1])
     with pytest.raises(FileNotFoundError):
         clf.save(tmp_path / "no" / "such" / "m.skm")
+
+
+def _recompress(src, dst, compress_type):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compress_type) as zout:
+        for item in zin.infolist():
+            zout.writestr(item.filename, zin.read(item.filename))
+
+
+def test_compressed_or_unknown_methods_are_refused(saved, tmp_path):
+    # found by tools/fuzz_atheris.py model: a member whose compression method zipfile
+    # does not know raised NotImplementedError instead of ValueError
+    data = bytearray(saved.read_bytes())
+    for sig in (b"PK\x03\x04", b"PK\x01\x02"):  # local headers and the central directory
+        start = 0
+        while (i := data.find(sig, start)) >= 0:
+            off = 8 if sig == b"PK\x03\x04" else 10  # the method field
+            data[i + off:i + off + 2] = (99).to_bytes(2, "little")
+            start = i + 4
+    saved.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="compressed or encrypted"):
+        sk.SoftmaxClassifier.load(saved)
+    # a deflated copy of a valid model: could inflate to anything, so refused too
+    fresh = tmp_path / "fresh.skm"
+    sk.SoftmaxClassifier(max_epochs=2).fit(np.eye(3), [0, 1, 0]).save(fresh)
+    _recompress(fresh, tmp_path / "deflated.skm", zipfile.ZIP_DEFLATED)
+    with pytest.raises(ValueError, match="stored uncompressed"):
+        sk.SoftmaxClassifier.load(tmp_path / "deflated.skm")
+
+
+def test_a_mangled_npy_header_is_a_value_error(saved, tmp_path):
+    # found by tools/fuzz_atheris.py model: numpy's header parser raised
+    # tokenize.TokenError for an unbalanced header literal
+    with zipfile.ZipFile(saved) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    raw = bytearray(members["coef.npy"])
+    start = raw.index(b"{")
+    raw[start:start + 1] = b"("  # an unclosed parenthesis: EOF in multi-line statement
+    members["coef.npy"] = bytes(raw)
+    with zipfile.ZipFile(tmp_path / "bad.skm", "w") as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+    with pytest.raises(ValueError, match="malformed .npy header"):
+        sk.SoftmaxClassifier.load(tmp_path / "bad.skm")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import tokenize
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -69,13 +70,27 @@ def save_model(clf, path: str | os.PathLike) -> None:
 
 def _read_member(zf: zipfile.ZipFile, name: str, path) -> np.ndarray:
     info = zf.getinfo(name)
+    # Models are written stored (np.savez): refusing compression leaves no way to declare
+    # a small member that inflates to gigabytes, nor an unsupported method
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        raise ValueError(f"{path}: member {name} is compressed or encrypted; softmaxkit "
+                         "models are stored uncompressed")
+    if info.compress_size != info.file_size:
+        raise ValueError(f"{path}: member {name} declares {info.file_size} bytes but stores "
+                         f"{info.compress_size}")
     with zf.open(info) as fh:
         version = np.lib.format.read_magic(fh)
         readers = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
         if version not in readers:
             raise ValueError(f"{path}: member {name} has .npy format version {version}")
-        shape, fortran, dtype = readers[version](fh)
+        try:
+            shape, fortran, dtype = readers[version](fh)
+        except (tokenize.TokenError, SyntaxError, TypeError, ValueError) as exc:
+            # numpy parses the header as a Python literal: a mangled one raises these
+            # (found by tools/fuzz_atheris.py model: tokenize.TokenError escaped)
+            raise ValueError(f"{path}: member {name} has a malformed .npy header "
+                             f"({type(exc).__name__})") from None
         if dtype.hasobject or dtype.kind not in "biufU":
             raise ValueError(f"{path}: member {name} has dtype {dtype}, not numbers or strings")
         if len(shape) > 2:
@@ -102,7 +117,8 @@ def load_model(cls, path: str | os.PathLike):
             arrays = {n[:-4]: _read_member(zf, n, p) for n in _MEMBERS}
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError, NotImplementedError,
+            RuntimeError) as exc:  # the last two: zipfile on unknown methods, encryption
         raise ValueError(f"{p}: not a readable softmaxkit model ({exc})") from None
     except ValueError as exc:
         if str(exc).startswith(str(p)):
