@@ -32,8 +32,19 @@ FUNCTIONS = {
         **{"y": sk.softmax(X), "dy": X, **_rename(k, "x", "dy")}), "x axis temperature"),
     "logsumexp_backward": (lambda **k: sk.logsumexp_backward(
         **{"x": X, "dy": np.ones(2), "axis": -1, **k}), "x axis where"),
+    "log_softmax_backward": (lambda **k: sk.log_softmax_backward(
+        **{"logp": sk.log_softmax(X), "dy": X, **_rename(k, "x", "dy")}), "x axis temperature"),
+    "smooth_max_backward": (lambda **k: sk.smooth_max_backward(
+        **{"x": X, "dy": np.ones(2), **k}), "x"),
+    "softmax_temperature_grad": (lambda **k: sk.softmax_temperature_grad(
+        **{"x": X, "dy": X, **k}), "x axis temperature"),
+    "softmax_jacobian": (lambda **k: sk.softmax_jacobian(**{"x": X, **k}),
+                         "x temperature"),
     "cross_entropy": (lambda **k: sk.cross_entropy(
         **{"logits": X, "target": LABELS, **_rename(k, "x", "logits")}), "x axis where"),
+    "nll_loss": (lambda **k: sk.nll_loss(
+        **{"log_probs": sk.log_softmax(X), "target": LABELS, **_rename(k, "x", "log_probs")}),
+        "x axis"),
 }
 
 

@@ -245,10 +245,11 @@ def softmax_temperature_grad(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     -0.08608182918353463
     """
     fname = "softmax_temperature_grad"
-    xx = v.as_float_array(fname, x)
+    xx, d = _pair(fname, x, dy, ("x", "dy"))  # this function's names in its errors
     axes = v.axes_tuple(fname, axis, xx.ndim)
     t = v.positive_number(fname, temperature, "temperature")
     log = v.flag(fname, log, "log")
+    dy = d
     if log:
         g = log_softmax_backward(F.log_softmax(xx, axes, temperature=t), dy, axes)
     else:
