@@ -23,8 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _validation as v
-
 # Libraries whose arrays take this path, by the top-level module of their array type.
 _FOREIGN = {"torch", "jax", "jaxlib", "cupy", "dask", "array_api_strict", "sparse", "ndonnx"}
 _Q_CUTOFF = 2.0**14  # as in _reference: |q| below it keeps its exact low part
@@ -181,23 +179,9 @@ def _two_sum(a, b):
     return s, (a - (s - bb)) + (b - bb)
 
 
-def _two_prod_err(xp, a, b: float, p):
-    """The exact error ``a * b - p`` of ``p = fl(a * b)`` (Dekker; ``b`` a Python float
-    exactly representable in ``a``'s dtype)."""
-    bits = 1 - int(math.log2(xp.finfo(a.dtype).eps))
-    c = 2.0 ** math.ceil(bits / 2) + 1.0
-    ca = c * a
-    ah = ca - (ca - a)
-    al = a - ah
-    cb = c * b
-    bh = cb - (cb - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def _two_prod_err_arrays(xp, a, b, p):
-    """The exact error ``a * b - p`` of ``p = fl(a * b)`` for two arrays (Dekker), where
-    ``|a|, |b|`` are far from overflow (probabilities and slice sums)."""
+def _two_prod_err(xp, a, b, p):
+    """The exact error ``a * b - p`` of ``p = fl(a * b)`` (Dekker); ``b`` an array or a
+    Python float exact in ``a``'s dtype, both far from overflow."""
     bits = 1 - int(math.log2(xp.finfo(a.dtype).eps))
     c = 2.0 ** math.ceil(bits / 2) + 1.0
     ca, cb = c * a, c * b
@@ -234,15 +218,9 @@ def _shift(xp, x, axes, where, temperature):
     return m, q, q_lo
 
 
-def _terms(q, q_lo):
-    e = _exp(q)
+def _terms(xp, q, q_lo):
+    e = xp.exp(q)
     return e + e * q_lo
-
-
-def _exp(a):
-    from array_api_compat import array_namespace
-
-    return array_namespace(a).exp(a)
 
 
 def _sum2(xp, a, axes, lo=None):
@@ -306,7 +284,7 @@ def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False):
         s_lo = s_lo + rest_lo
         res = e / s
         prod = res * s
-        remainder = (e - prod) - _two_prod_err_arrays(xp, res, s, prod)
+        remainder = (e - prod) - _two_prod_err(xp, res, s, prod)
         res = res + (remainder / s + res * (q_lo - s_lo / s))
     is_inf = xw == math.inf
     if where is not None:
@@ -344,7 +322,7 @@ def logsumexp(xp, a, axes, *, b=None, where=None, keepdims=False, return_sign=Fa
             bw = xp.astype(b, w)
             take = (bw != 0) if take is None else xp.logical_and(take, bw != 0)
         m, q, q_lo = _shift(xp, aw, axes, take, 1.0)
-        e = _terms(q, q_lo)
+        e = _terms(xp, q, q_lo)
         tie = q == 0
         if b is None:
             top = _count(xp, tie, axes, w)
@@ -393,7 +371,7 @@ def smooth_max(xp, x, axes, *, k=1.0, keepdims=False):
         xw = xp.astype(x, w)
         zero = xp.zeros((), dtype=w, device=_device(x))
         m, q, q_lo = _shift(xp, xw, axes, None, 1.0 / k)
-        e = _terms(q, q_lo)
+        e = _terms(xp, q, q_lo)
         tie = q == 0
         c = _count(xp, tie, axes, w)
         rest = xp.sum(xp.where(tie, zero, e), axis=axes, keepdims=True)
@@ -585,6 +563,3 @@ def check_weight(fname, xp, weight, n_classes, like):
         raise ValueError(f"{fname}: 'weight' must be finite")
     return xp.astype(w, like.dtype)
 
-
-def axes(fname, axis, ndim):
-    return v.axes_tuple(fname, axis, ndim)
