@@ -5,12 +5,9 @@
 array([0.09003057, 0.24472847, 0.66524096])
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-from ._config import backend, get_backend, get_num_threads, set_backend, set_num_threads
-from ._cs231n import softmax_loss_naive, softmax_loss_vectorized
-from ._functions import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
-from ._gradients import (
+from ._api.cs231n import softmax_loss_naive, softmax_loss_vectorized
+from ._api.family import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
+from ._api.gradients import (
     GradCheck,
     check_grad,
     log_softmax_backward,
@@ -20,27 +17,27 @@ from ._gradients import (
     softmax_jacobian,
     softmax_temperature_grad,
 )
-from ._layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
-from ._losses import cross_entropy, linear_cross_entropy, nll_loss
+from ._api.layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
+from ._api.losses import cross_entropy, linear_cross_entropy, nll_loss
+from ._core import optional as _optional
+from ._core.config import backend, get_backend, get_num_threads, set_backend, set_num_threads
+from ._core.version import __version__
 
 
 def __getattr__(name):
     # The classifier needs scikit-learn (the "sklearn" extra): loaded on first use only.
     if name in ("SoftmaxClassifier", "softmax_grid_search"):
         try:
-            from . import _classifier
+            return getattr(_optional.classifier(), name)
         except ImportError as exc:
             raise ImportError(
                 f"softmaxkit.{name} needs scikit-learn: pip install 'softmaxkit[sklearn]'"
             ) from exc
-        return getattr(_classifier, name)
     raise AttributeError(f"module 'softmaxkit' has no attribute {name!r}")
 
 
-try:
-    __version__ = version("softmaxkit")
-except PackageNotFoundError:  # imported from a source tree that is not installed
-    __version__ = "0+unknown"
+def __dir__():
+    return sorted(__all__)
 
 __all__ = [
     "__version__",

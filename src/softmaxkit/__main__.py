@@ -2,7 +2,7 @@
 
 import sys
 
-from ._cli import main
+from ._cli.main import main
 
 # Guarded: Dask's worker processes import this module again when they start.
 if __name__ == "__main__":

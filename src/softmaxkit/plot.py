@@ -11,5 +11,5 @@ nothing here uses pyplot's global state.
 """
 
 # The names are those of the implementation module's __all__.
-from ._plot import *  # noqa: F403
-from ._plot import __all__  # noqa: F401
+from ._plotting.figures import *  # noqa: F403
+from ._plotting.figures import __all__  # noqa: F401

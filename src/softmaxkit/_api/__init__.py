@@ -1,0 +1,1 @@
+"""The public functions: validate, resolve the backend, call it."""

@@ -1,0 +1,215 @@
+"""Forward/backward layers: the notes' ``nn.Softmax(dim)`` and cs231n's modular layers.
+
+Each layer's ``forward`` (also ``__call__``) caches what its ``backward`` needs;
+``backward(dout)`` returns the gradient with respect to the input and, for layers with
+parameters, stores the parameters' gradients in ``grads`` (same keys as ``params``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._core import validation as v
+from . import family as F
+from . import gradients as G
+from . import losses as L
+
+__all__ = ["Linear", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "Sequential"]
+
+
+class _Layer:
+    params: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def _cached(self, name: str):
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        return value
+
+
+class Linear(_Layer):
+    r"""Affine layer ``y = x @ weight.T + bias``, PyTorch's layout (weight: out × in).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    rng : numpy.random.Generator or int, optional
+        Initializes ``weight`` and ``bias`` uniformly in ``±1/sqrt(in_features)``, as
+        PyTorch does.
+    dtype : dtype, optional
+        float64 (default) or float32.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> layer = sk.Linear(4, 3, rng=0)
+    >>> y = layer(np.ones((2, 4)))
+    >>> dx = layer.backward(np.ones_like(y))
+    >>> y.shape, dx.shape, layer.grads["weight"].shape
+    ((2, 3), (2, 4), (3, 4))
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, rng: Any = None,
+                 dtype: Any = np.float64) -> None:
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Linear: {name!r} must be an integer >= 1, got {n!r}")
+        dt = v.float_dtype("Linear", dtype)
+        gen = np.random.default_rng(rng)
+        bound = 1.0 / np.sqrt(in_features)
+        self.params = {
+            "weight": gen.uniform(-bound, bound, (out_features, in_features)).astype(dt),
+            "bias": gen.uniform(-bound, bound, out_features).astype(dt),
+        }
+        self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        w = self.params["weight"]
+        xx = v.as_float_array("Linear.forward", x).astype(w.dtype, copy=False)
+        if xx.ndim < 1 or xx.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"Linear.forward: 'x' must end with {w.shape[1]} features, got shape {xx.shape}"
+            )
+        self._x = xx
+        return xx @ w.T + self.params["bias"]
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        x = self._cached("_x")
+        d = np.asarray(dout, dtype=x.dtype)
+        x2 = x.reshape(-1, x.shape[-1])
+        d2 = d.reshape(-1, d.shape[-1])
+        self.grads["weight"] = d2.T @ x2
+        self.grads["bias"] = d2.sum(axis=0)
+        return d @ self.params["weight"]
+
+
+class Softmax(_Layer):
+    r"""``softmax`` along ``axis`` as a layer (the notes' ``nn.Softmax(dim)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> s = sk.Softmax(axis=0)
+    >>> s(np.array([[1.0, 2.0], [4.0, 3.0], [5.0, 5.0]])).sum(axis=0)
+    array([1., 1.])
+    """
+
+    _forward = staticmethod(F.softmax)
+    _backward = staticmethod(G.softmax_backward)
+
+    def __init__(self, axis: F.Axis = -1, *, temperature: float = 1.0) -> None:
+        self.axis = axis
+        self.temperature = v.positive_number(type(self).__name__, temperature, "temperature")
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._y: np.ndarray | None = None
+
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        self._y = self._forward(x, self.axis, temperature=self.temperature)
+        return self._y
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        return self._backward(self._cached("_y"), dout, self.axis, temperature=self.temperature)
+
+
+class LogSoftmax(Softmax):
+    r"""``log_softmax`` along ``axis`` as a layer.
+
+    Examples
+    --------
+    >>> import softmaxkit as sk
+    >>> sk.LogSoftmax()([0.0, 0.0])
+    array([-0.69314718, -0.69314718])
+    """
+
+    _forward = staticmethod(F.log_softmax)
+    _backward = staticmethod(G.log_softmax_backward)
+
+
+class SoftmaxCrossEntropy(_Layer):
+    r"""Softmax followed by cross-entropy, fused: ``backward`` returns ``p - onehot``.
+
+    Parameters are those of :func:`cross_entropy` after ``target`` (``axis``,
+    ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> ce = sk.SoftmaxCrossEntropy()
+    >>> round(float(ce(np.array([[2.0, 1.0, 0.1]]), np.array([0]))), 6)
+    0.41703
+    >>> ce.backward()
+    array([[-0.34099886,  0.24243297,  0.09856589]])
+    """
+
+    def __init__(self, axis: int = -1, **options: Any) -> None:
+        unknown = set(options) - {"weight", "ignore_index", "label_smoothing", "reduction"}
+        if unknown:
+            raise TypeError(f"SoftmaxCrossEntropy: unknown option(s) {sorted(unknown)}")
+        self.axis = axis
+        self.options = options
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._grad: np.ndarray | None = None
+
+    def forward(self, logits: ArrayLike, target: ArrayLike) -> Any:
+        loss, self._grad = L.cross_entropy(logits, target, self.axis, return_grad=True,
+                                           **self.options)
+        return loss
+
+    def backward(self, dout: ArrayLike = 1.0) -> np.ndarray:
+        g = self._cached("_grad")
+        d = np.asarray(dout, dtype=g.dtype)
+        if d.ndim == 0:
+            return g * d
+        # reduction "none": one upstream gradient per sample
+        return g * np.expand_dims(d, v.axes_tuple("SoftmaxCrossEntropy", self.axis, g.ndim))
+
+
+class Sequential(_Layer):
+    r"""Layers applied in order; ``backward`` runs them in reverse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> net = sk.Sequential(sk.Linear(4, 8, rng=0), sk.Linear(8, 3, rng=1), sk.LogSoftmax())
+    >>> net(np.ones((5, 4))).shape
+    (5, 3)
+    >>> sorted(net.params)
+    ['0.bias', '0.weight', '1.bias', '1.weight']
+    """
+
+    def __init__(self, *layers: _Layer) -> None:
+        self.layers = list(layers)
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
+                for k, p in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
+                for k, g in layer.grads.items()}
+
+    def forward(self, x: ArrayLike) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return np.asarray(dout)

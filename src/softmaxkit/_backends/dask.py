@@ -1,0 +1,392 @@
+"""The softmax family on Dask arrays: lazy, chunk-aware, exact.
+
+Design: when every reduced axis lies within one chunk, each block is a whole set of
+slices and goes through the native kernels (``map_blocks``). When a slice spans chunks,
+a tree reduction (``da.reduction``) carries per block the statistics of the NumPy
+reference, in its work precision: the block's maximum ``m``, the number ``c`` of entries
+tied at it, the sum ``rest`` of the other entries' ``exp((x - m) / T)`` and the number
+``k`` of ``+inf`` entries. Two sets combine exactly as the reference would have summed
+them (``rest`` of the smaller maximum is rescaled by ``exp((m_i - M) / T)``), so the
+slice's normalizer keeps ``log(c) + log1p(rest / c)``; a last blockwise pass turns
+``(M, c, rest, k)`` into probabilities. The data is read twice: once for the statistics,
+once for the output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._core import config as _config
+from .._core import numerics as nm
+from .._core import validation as v
+from . import native, reference
+
+
+def _numpy_backend():
+    """The NumPy backend the blocks go through (the setting of the calling thread when the
+    graph runs: native kernels unless ``set_backend("numpy")``)."""
+    return native if _config.get_backend() == "native" else reference
+
+
+def _within_chunks(x, axes) -> bool:
+    return all(len(x.chunks[a]) == 1 for a in axes)
+
+
+def _stats_dtype(x_dtype):
+    w = nm.work_dtype(x_dtype)
+    return np.dtype([("m", w), ("c", w), ("rest", w), ("k", w)])
+
+
+# Elements per slab of a block: the statistics and the output are computed a slab at a
+# time, so the work-precision temporaries (about six per element) stay near 50 MiB
+# whatever the chunk size, and a worker's memory is the chunk plus that.
+_SLAB = 1 << 20
+
+
+def _slabs(n_rows: int, row_size: int):
+    step = max(1, _SLAB // max(1, row_size))
+    return [(s, min(s + step, n_rows)) for s in range(0, n_rows, step)]
+
+
+def _block_stats(block, axis, keepdims, temperature, dtype):
+    """(m, c, rest, k) of one block over ``axis``, as a structured array (keepdims)."""
+    a = axis[0]
+    if block.size > _SLAB and block.shape[a] > 1:
+        # slabs along a reduced axis: each gives the statistics of its part, combined
+        moved = np.moveaxis(block, a, 0)
+        parts = [np.moveaxis(_slab_stats(moved[s:e], axis, a, temperature, dtype), 0, a)
+                 for s, e in _slabs(moved.shape[0], moved[0].size)]
+        out = _combine_stats(np.concatenate(parts, axis=a), (a,), True, temperature)
+    else:
+        out = _stats_of(block, axis, temperature, dtype)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _slab_stats(moved_slab, axis, a, temperature, dtype):
+    return np.moveaxis(_stats_of(np.moveaxis(moved_slab, 0, a), axis, temperature, dtype),
+                       a, 0)
+
+
+def _stats_of(block, axis, temperature, dtype):
+    xw = block.astype(dtype["m"])
+    with np.errstate(all="ignore"):
+        m = np.max(xw, axis=axis, keepdims=True, initial=-np.inf)
+        q, q_lo = nm.shift_by(np, xw, m, temperature)
+        e = nm.terms(np, q, q_lo)
+        tie = q == 0
+        out = np.empty(m.shape, dtype=dtype)
+        out["m"] = m
+        # a block whose maximum is +inf or NaN: its c and rest are never used
+        out["c"] = np.sum(tie, axis=axis, keepdims=True)
+        out["rest"] = np.sum(np.where(tie, 0, e), axis=axis, keepdims=True)
+        out["k"] = np.sum(xw == np.inf, axis=axis, keepdims=True)
+    return out
+
+
+def _combine_stats(parts, axis, keepdims, temperature):
+    """Merge the statistics of several blocks of the same slices (along ``axis``)."""
+    with np.errstate(all="ignore"):
+        m = parts["m"]
+        top = np.max(m, axis=axis, keepdims=True)  # NaN if a block holds NaN
+        same = m == top
+        scale = np.where(same, 1, np.exp((m - top) / m.dtype.type(temperature)))
+        scale = np.where(m == -np.inf, 0, scale)
+        out = np.empty(top.shape, dtype=parts.dtype)
+        out["m"] = top
+        out["c"] = np.sum(np.where(same, parts["c"], 0), axis=axis, keepdims=True)
+        out["rest"] = np.sum(np.where(same, parts["rest"], (parts["c"] + parts["rest"]) * scale),
+                             axis=axis, keepdims=True)
+        out["k"] = np.sum(parts["k"], axis=axis, keepdims=True)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _stats(x, axes, temperature):
+    import dask.array as da
+
+    dtype = _stats_dtype(x.dtype)
+    return da.reduction(
+        x,
+        lambda b, axis, keepdims: _block_stats(b, axis, keepdims, temperature, dtype),
+        lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, temperature),
+        combine=lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, temperature),
+        axis=axes, keepdims=True, dtype=dtype, concatenate=True, name="softmax-stats",
+        meta=np.empty((0,) * x.ndim, dtype=dtype),
+    )
+
+
+def _finish_block(block, stats, *, temperature, log, out_dtype):
+    """Probabilities (log-probabilities) of one block from its slices' statistics, a slab
+    of rows at a time."""
+    if block.ndim == 0 or block.size <= _SLAB:
+        return _finish_slab(block, stats, temperature, log, out_dtype)
+    out = np.empty(block.shape, dtype=out_dtype)
+    for s, e in _slabs(block.shape[0], block[0].size):
+        st = stats if stats.shape[0] == 1 else stats[s:e]
+        out[s:e] = _finish_slab(block[s:e], st, temperature, log, out_dtype)
+    return out
+
+
+def _finish_slab(block, stats, temperature, log, out_dtype):
+    xw = block.astype(stats.dtype["m"])
+    m, c, rest, k = stats["m"], stats["c"], stats["rest"], stats["k"]
+    with np.errstate(all="ignore"):
+        q, q_lo = nm.shift_by(np, xw, m, temperature)
+        if log:
+            res = (q - nm.log_normalizer(np, c, rest)) + q_lo
+        else:
+            res = nm.terms(np, q, q_lo) / (c + rest)
+        res = nm.finish_softmax(np, res, m, xw == np.inf, k, None, log=log)
+    return res.astype(out_dtype)
+
+
+def _native_block(block, *, axes, temperature, log):
+    return _numpy_backend().softmax(block, axes, temperature=temperature, log=log)
+
+
+def softmax(x, axes, *, temperature=1.0, where=None, log=False, negate=False):
+    """Softmax (log-softmax) of a Dask array over ``axes``: lazy, the result's chunks
+    those of ``x``. ``x`` is real floating; ``where`` a Dask bool array of its shape."""
+    import dask.array as da
+
+    if negate:
+        x = -x
+    empty = -math.inf if log else 0.0
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    if x.size == 0:
+        return da.zeros(x.shape, dtype=x.dtype, chunks=x.chunks)
+    if not axes:
+        axes = ()
+        res = x.map_blocks(_native_block, axes=axes, temperature=temperature, log=log,
+                           dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        res = x.map_blocks(_native_block, axes=axes, temperature=temperature, log=log,
+                           dtype=x.dtype)
+    else:
+        stats = _stats(x, axes, temperature)
+        res = da.map_blocks(_finish_block, x, stats, temperature=temperature, log=log,
+                            out_dtype=x.dtype, dtype=x.dtype)
+    if where is not None:  # the mask wins over a slice made NaN by an unmasked NaN
+        res = da.where(where, res, np.array(empty, dtype=x.dtype))
+    return res
+
+
+def _native_lse_block(block, *, axes, keepdims):
+    return np.asarray(_numpy_backend().logsumexp(block, axes, keepdims=keepdims))
+
+
+def logsumexp(x, axes, *, b=None, where=None, keepdims=False, return_sign=False):
+    """logsumexp of a Dask array over ``axes`` (``x`` real floating), lazily."""
+    import dask.array as da
+
+    if b is not None or return_sign:
+        return _weighted_logsumexp(x, axes, b, where, keepdims, return_sign)
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    kept = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    if any(x.shape[a] == 0 for a in axes) or x.size == 0:
+        res = da.full(kept, -np.inf, dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
+        res = x.map_blocks(_native_lse_block, axes=axes, keepdims=True, dtype=x.dtype,
+                           chunks=chunks)
+    else:
+        # each block's logsumexp by the native kernel, then those partial results combined
+        # as entries of one slice: exact, as the logsumexp of the partials equals the
+        # whole's, and each partial is within an ulp
+        dtype = _stats_dtype(x.dtype)
+        res = da.reduction(
+            x, lambda b, axis, keepdims: _partial_lse_stats(b, axis, dtype),
+            lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, 1.0),
+            combine=lambda p, axis, keepdims: _combine_stats(p, axis, keepdims, 1.0),
+            axis=axes, keepdims=True, dtype=dtype, concatenate=True, name="logsumexp-stats",
+            meta=np.empty((0,) * x.ndim, dtype=dtype),
+        ).map_blocks(_lse_from_stats, out_dtype=x.dtype, dtype=x.dtype)
+    if not keepdims:
+        res = da.squeeze(res, axis=axes)
+    return res
+
+
+def _partial_lse_stats(block, axis, dtype):
+    """A block's logsumexp over ``axis`` (native kernel) as the statistics of one entry
+    of that value: m = lse, c = 1, rest = 0."""
+    lse = np.asarray(_numpy_backend().logsumexp(block, axis, keepdims=True))
+    lse = lse.astype(dtype["m"])
+    out = np.empty(lse.shape, dtype=dtype)
+    out["m"], out["c"], out["rest"], out["k"] = lse, 1, 0, lse == np.inf
+    return out
+
+
+def _lse_from_stats(stats, *, out_dtype):
+    m, c, rest = stats["m"], stats["c"], stats["rest"]
+    with np.errstate(all="ignore"):
+        res = m + (np.log(c) + np.log1p(rest / c))
+        res = np.where(np.isfinite(m), res, m)  # +inf, -inf and NaN are the result
+    return res.astype(out_dtype)
+
+
+def smooth_max(x, axes, *, k=1.0, keepdims=False):
+    """smooth_max of a Dask array: the statistics with temperature 1/k."""
+    import dask.array as da
+
+    kept = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+    if x.size == 0:
+        res = da.full(kept, -np.inf, dtype=x.dtype)
+    elif _within_chunks(x, axes):
+        res = by_slices(_np_smooth_max, x, axes=axes, reduce=True, k=k)
+    else:
+        res = _stats(x, axes, 1.0 / k).map_blocks(_smooth_max_from_stats, k=k,
+                                                  out_dtype=x.dtype, dtype=x.dtype)
+    return res if keepdims else da.squeeze(res, axis=axes)
+
+
+def _np_smooth_max(block, *, axes, k):
+    return np.asarray(reference.smooth_max(block, axes, k=k, keepdims=True))
+
+
+def _smooth_max_from_stats(stats, *, k, out_dtype):
+    m, c, rest = stats["m"], stats["c"], stats["rest"]
+    with np.errstate(all="ignore"):
+        res = m + (np.log(c) + np.log1p(rest / c)) / m.dtype.type(k)
+        res = np.where(np.isfinite(m), res, m)
+    return res.astype(out_dtype)
+
+
+def by_slices(fn, x, *others, axes, reduce=False, dtype=None, **kwargs):
+    """``fn(block, *other_blocks, axes=axes, **kwargs)`` on blocks that hold whole
+    slices: the reduced axes are rechunked into one chunk first (the others keep theirs).
+    With ``reduce``, ``fn`` returns the block reduced over ``axes`` with keepdims."""
+    import dask.array as da
+
+    whole = {a: -1 for a in axes}
+    x = x.rechunk(whole)
+    others = [o.rechunk(x.chunks) if hasattr(o, "rechunk") else o for o in others]
+    chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks)) if reduce \
+        else x.chunks
+    return da.map_blocks(fn, x, *others, axes=axes, chunks=chunks,
+                         dtype=dtype or x.dtype, **kwargs)
+
+
+# ---------------------------------------------------------------------- cross-entropy
+
+
+def cross_entropy_nd(z, t, ax, *, kind, weight, ignore_index, ls, reduction, where,
+                     return_grad):
+    """cross_entropy on Dask logits (and targets): blockwise through the fused kernels,
+    the class axis in one chunk; the reduction over samples is Dask's."""
+    import dask.array as da
+
+    index = kind == "index"
+    weight = None if weight is None else np.asarray(weight)  # sent to every block
+    if len(z.chunks[ax]) > 1:
+        z = z.rechunk({ax: -1})  # a few classes: whole rows in each block
+    if index:
+        sample_chunks = tuple(c for i, c in enumerate(z.chunks) if i != ax)
+        t = da.asarray(t).rechunk(sample_chunks)
+        t_ind = tuple(i for i in range(z.ndim) if i != ax)
+    else:
+        t = da.asarray(t).rechunk(z.chunks)
+        t_ind = tuple(range(z.ndim))
+    z_ind = tuple(range(z.ndim))
+    out_ind = t_ind if index else tuple(i for i in range(z.ndim) if i != ax)
+    kwargs = dict(kind=kind, weight=weight, ignore_index=ignore_index, ls=ls)
+    # the mask, when there is one, goes with the logits block by block
+    operands = [z, z_ind, t, t_ind] + ([] if where is None else
+                                       [where.rechunk(z.chunks), z_ind])
+
+    def check(tb):
+        # the kernels index by the labels: each block's are checked before they run
+        if index:
+            v.labels("cross_entropy", np, tb, z.shape[ax], ignore_index)
+
+    def per_sample(zb, tb, wb=None):
+        check(tb)
+        return np.asarray(_numpy_backend().cross_entropy_nd(
+            zb, tb, ax, reduction="none", where=wb, return_grad=False, grad_out=None,
+            **kwargs))
+
+    per = da.blockwise(per_sample, out_ind, *operands, dtype=z.dtype, concatenate=True)
+    if index:
+        wv = None if weight is None else np.asarray(weight)
+
+        def counted_weight(tb):
+            counted = np.ones(tb.shape, bool) if ignore_index is None else tb != ignore_index
+            wy = np.ones(tb.shape) if wv is None else wv[np.where(counted, tb, 0)]
+            return np.where(counted, wy, 0.0)
+
+        denom = t.map_blocks(counted_weight, dtype=np.float64).sum()
+    else:
+        denom = math.prod(s for i, s in enumerate(z.shape) if i != ax)
+    if reduction == "none":
+        loss, scale = per, 1.0
+    elif reduction == "sum":
+        loss, scale = per.sum(), 1.0
+    else:
+        loss = da.where(denom > 0, per.sum() / da.maximum(denom, 1e-300), 0).astype(z.dtype)
+        scale = da.where(denom > 0, 1.0 / da.maximum(denom, 1e-300), 0).astype(z.dtype)
+    if not return_grad:
+        return loss
+
+    def grad_sum(zb, tb, wb=None):
+        check(tb)
+        return _numpy_backend().cross_entropy_nd(
+            zb, tb, ax, reduction="sum", where=wb, return_grad=True, grad_out=None,
+            **kwargs)[1]
+
+    g = da.blockwise(grad_sum, z_ind, *operands, dtype=z.dtype, concatenate=True)
+    return loss, g * scale if reduction == "mean" else g
+
+
+# ------------------------------------------------------- whole slices in every block
+
+
+def _hardmax_block(block, *, axes):
+    return reference.hardmax(block, axes)
+
+
+def hardmax(x, axes):
+    """One-hot of the first maximum of each slice, block by block (whole slices)."""
+    return by_slices(_hardmax_block, x, axes=axes)
+
+
+def _std_norm_block(block, *, axes, fname):
+    return reference.std_norm(block, axes, fname=fname)
+
+
+def std_norm(x, axes, *, fname="std_norm"):
+    """Plain normalization, checked block by block when computed (whole slices)."""
+    return by_slices(_std_norm_block, x, axes=axes, fname=fname)
+
+
+def _vjp_block(y, d, *, axes, temperature, log):
+    return _numpy_backend().softmax_vjp(y, d, axes, temperature=temperature, log=log)
+
+
+def softmax_vjp(y, d, axes, *, temperature=1.0, log=False):
+    """The softmax / log_softmax backward, block by block (whole slices)."""
+    return by_slices(_vjp_block, y, d, axes=axes, temperature=temperature, log=log)
+
+
+def _lse_block(block, b, where, *, axes, sign, return_sign):
+    res = _numpy_backend().logsumexp(block, axes, b=b, where=where, keepdims=True,
+                                     return_sign=return_sign)
+    if return_sign:
+        return np.asarray(res[1 if sign else 0])
+    return np.asarray(res)
+
+
+def _weighted_logsumexp(arr, axes, b, where, keepdims, return_sign):
+    """logsumexp with weights (or the sign) on Dask: whole slices per block. Without
+    ``return_sign`` a negative sum is NaN, as in memory."""
+    import dask.array as da
+
+    b = da.ones_like(arr) if b is None else b
+    where = da.ones(arr.shape, dtype=bool, chunks=arr.chunks) if where is None else where
+    parts = [by_slices(_lse_block, arr, b, where, axes=axes, reduce=True, sign=sign,
+                       return_sign=return_sign)
+             for sign in ((False, True) if return_sign else (False,))]
+    if not keepdims:
+        parts = [da.squeeze(p, axis=axes) for p in parts]
+    return tuple(parts) if return_sign else parts[0]

@@ -1,0 +1,320 @@
+"""The native backend: the C kernels from Python, NumPy arrays in, strided 3-D views out.
+
+The kernels reduce over the middle axis of a view (outer, n, inner) given by a data
+pointer and element strides. This module finds such a view of the caller's arrays
+without copying whenever the layout allows (any strides, negative ones included, as
+long as the dimensions before and after the reduced axes merge); otherwise it copies.
+Everything passed to C has been validated by the API layer. Calls the kernels do not
+take (other dtypes, temperatures beyond float32's range, layouts without a row form) go to
+the NumPy reference, so this backend implements every operation the reference does.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .._core import config as _config
+from .._kernels import _ext
+from . import reference
+
+ISAS = ("baseline", "avx2", "avx512")
+_STATUS = {1: MemoryError, 2: ValueError}
+
+if os.environ.get("SOFTMAXKIT_ISA"):
+    _name = os.environ["SOFTMAXKIT_ISA"].strip().lower()
+    if _name in ISAS:
+        _ext.set_isa(ISAS.index(_name))
+
+
+def isa() -> str:
+    """The instruction set the kernels use."""
+    return ISAS[_ext.isa()]
+
+
+def cpu_isa() -> str:
+    """The best instruction set this CPU runs."""
+    return ISAS[_ext.cpu_isa()]
+
+
+def set_isa(name: str) -> str:
+    """Use ``name`` (at most the CPU's best); returns the one now in use."""
+    if name not in ISAS:
+        raise ValueError(f"set_isa: 'name' must be one of {ISAS}, got {name!r}")
+    return ISAS[_ext.set_isa(ISAS.index(name))]
+
+
+def supports(arr: np.ndarray) -> bool:
+    """Whether the kernels compute this dtype (float16 goes through float32)."""
+    return arr.dtype in (np.float16, np.float32, np.float64)
+
+
+def _merge(shape, strides, dims):
+    """One (extent, stride) for ``dims`` of a strided array, or None if they do not merge."""
+    extent, stride, prev = 1, 0, None
+    for d in dims:
+        if shape[d] == 1:
+            continue
+        if prev is not None and strides[prev] != strides[d] * shape[d]:
+            return None
+        extent = extent * shape[d] if prev is not None else shape[d]
+        stride = strides[d]
+        prev = d
+    return extent, stride
+
+
+def view3(arr: np.ndarray, axes: tuple[int, ...]):
+    """``((outer, n, inner), (so, sn, si))`` of ``arr`` around consecutive ``axes``, or None."""
+    if any(s % arr.itemsize for s in arr.strides):
+        return None
+    strides = [s // arr.itemsize for s in arr.strides]
+    lo, hi = min(axes), max(axes)
+    parts = [range(lo), range(lo, hi + 1), range(hi + 1, arr.ndim)]
+    merged = [_merge(arr.shape, strides, p) for p in parts]
+    if None in merged:
+        return None
+    return tuple(m[0] for m in merged), tuple(m[1] for m in merged)
+
+
+def _call_softmax(x, y, shape, xs, ys, temperature, flags):
+    status = _ext.softmax(
+        x.dtype == np.float64, x.ctypes.data, *shape, *xs, y.ctypes.data, *ys,
+        float(temperature), flags, _config.get_num_threads(),
+    )
+    if status:
+        raise _STATUS[status]("softmax kernel failed")
+
+
+def _softmax_kernel(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
+    """Softmax (log-softmax) of ``x`` over ``axes`` into ``out`` (or a new array)."""
+    result_dtype = x.dtype
+    if x.size == 0:  # nothing to compute; an empty array's strides need not merge
+        return out if out is not None else np.empty(x.shape, dtype=result_dtype)
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    flags = (1 if log else 0) | (2 if negate else 0)
+    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    v = view3(x, axes) if consecutive else None
+    if v is None:
+        # The reduced axes do not merge in place: move them last in a contiguous copy.
+        rest = [d for d in range(x.ndim) if d not in axes]
+        moved = np.ascontiguousarray(np.transpose(x, rest + sorted(axes)))
+        k = len(axes)
+        ymoved = _softmax_kernel(moved, tuple(range(x.ndim - k, x.ndim)), temperature=temperature,
+                         log=log, negate=negate)
+        y = np.transpose(ymoved, np.argsort(rest + sorted(axes)))
+        with np.errstate(over="ignore"):
+            if out is not None:
+                np.copyto(out, y)
+                return out
+            return y.astype(result_dtype, copy=False)
+
+    shape, xs = v
+    direct = out is not None and out.dtype == x.dtype
+    if direct and np.may_share_memory(out, x) and not (
+        out.ctypes.data == x.ctypes.data and out.strides == x.strides
+    ):
+        x = x.copy()  # partial overlap: read from a copy
+        shape, xs = view3(x, axes)
+    y = out if direct else np.empty_like(x)
+    yv = view3(y, axes)
+    if yv is None or yv[0] != shape:
+        y = np.empty_like(x)
+        yv = view3(y, axes)
+    if x.size:
+        _call_softmax(x, y, shape, xs, yv[1], temperature, flags)
+    with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf
+        if out is not None and y is not out:
+            np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
+            return out
+        return y if y.dtype == result_dtype else y.astype(result_dtype)
+
+
+def _logsumexp_kernel(x, axes, *, keepdims=False):
+    """log(sum(exp(x))) over ``axes`` (no weights)."""
+    result_dtype, orig_shape = x.dtype, x.shape
+    if x.size == 0:  # an empty sum is -inf; its strides need not merge
+        kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
+        shape = kept if keepdims else [s for d, s in enumerate(orig_shape) if d not in axes]
+        return np.full(shape, -np.inf, dtype=result_dtype)
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)
+    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    v = view3(x, axes) if consecutive else None
+    if v is None:
+        rest = [d for d in range(x.ndim) if d not in axes]
+        x = np.ascontiguousarray(np.transpose(x, rest + sorted(axes)))
+        v = view3(x, tuple(range(len(rest), x.ndim)))
+    (outer, n, inner), xs = v
+    y = np.empty((outer, inner), dtype=x.dtype)
+    if outer * inner:
+        if n == 0:
+            y.fill(-np.inf)
+        else:
+            status = _ext.logsumexp(
+                x.dtype == np.float64, x.ctypes.data, outer, n, inner, *xs,
+                y.ctypes.data, inner, 1, _config.get_num_threads(),
+            )
+            if status:
+                raise _STATUS[status]("logsumexp kernel failed")
+    kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
+    res = y.reshape([s for d, s in enumerate(orig_shape) if d not in axes])
+    if keepdims:
+        res = res.reshape(kept)
+    with np.errstate(over="ignore"):
+        return res.astype(result_dtype, copy=False)
+
+
+def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> np.ndarray | None:
+    """Fused cross-entropy of rows: ``g2 = rs * (softmax(z2) - onehot(y))`` and the per-row
+    ``logsumexp(z2) - z2[y]``; None when the layout is not rows of contiguous classes."""
+    if z2.dtype not in (np.float32, np.float64) or g2.dtype != z2.dtype:
+        return None
+    item = z2.itemsize
+    if z2.strides[1] != item or g2.strides[1] != item or z2.strides[0] % item or \
+            g2.strides[0] % item:
+        return None
+    rows, n_classes = z2.shape
+    yy = np.ascontiguousarray(y, dtype=np.int64)
+    r = np.ascontiguousarray(rs, dtype=np.float64)
+    nll = np.empty(rows, dtype=np.float64)
+    if rows:
+        status = _ext.xent(z2.dtype == np.float64, z2.ctypes.data, rows, n_classes,
+                           z2.strides[0] // item, yy.ctypes.data, 1, r.ctypes.data,
+                           g2.ctypes.data, g2.strides[0] // item, nll.ctypes.data,
+                           _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("cross-entropy kernel failed")
+    return nll
+
+
+def _softmax_backward_kernel(y: np.ndarray, dy: np.ndarray, axes: tuple[int, ...], *, log: bool,
+                             scale: float) -> np.ndarray | None:
+    """The backward kernel when every slice is a contiguous row of ``y``, ``dy`` and a
+    fresh result (the last axis, after merging); None otherwise."""
+    if y.dtype not in (np.float32, np.float64) or dy.dtype != y.dtype or y.ndim == 0:
+        return None
+    if sorted(axes) != list(range(y.ndim - len(axes), y.ndim)):
+        return None
+    dx = np.empty_like(y, order="C")
+    views = [view3(a, axes) for a in (y, dy, dx)]
+    if any(v is None or v[0][2] != 1 or (v[1][1] != 1 and v[0][1] > 1) for v in views):
+        return None
+    (outer, n, _), _ = views[0]
+    if outer * n:
+        status = _ext.softmax_backward(
+            y.dtype == np.float64, y.ctypes.data, views[0][1][0], dy.ctypes.data, views[1][1][0],
+            dx.ctypes.data, views[2][1][0], outer, n, 1 if log else 0, float(scale),
+            _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("softmax backward kernel failed")
+    return dx
+
+
+# ------------------------------------------------------------- the backend's operations
+
+
+def accepts(arr: np.ndarray, axes: tuple[int, ...], temperature: float = 1.0) -> bool:
+    """Whether the kernels compute this call (else the NumPy reference does)."""
+    if not axes or not supports(arr):
+        return False
+    # float32 kernels hold the temperature in float32 range with room to spare
+    return arr.dtype == np.float64 or 1e-30 <= temperature <= 1e30
+
+
+def softmax(x, axes, *, temperature=1.0, where=None, log=False, negate=False, out=None):
+    """Softmax (log-softmax; of ``-x`` with ``negate``) over ``axes``, into ``out`` when
+    given."""
+    if not accepts(x, axes, temperature):
+        return reference.softmax(x, axes, temperature=temperature, where=where, log=log,
+                                 negate=negate, out=out)
+    if where is not None:
+        # masked entries weigh nothing: -inf (+inf before negation) gives exactly the
+        # masked semantics, NaN and inf in masked entries included
+        fill = np.array(np.inf if negate else -np.inf, dtype=x.dtype)
+        x = np.where(where, x, fill)
+    res = _softmax_kernel(x, axes, temperature=temperature, log=log, negate=negate, out=out)
+    if where is not None:  # the mask wins over a slice made NaN by an unmasked NaN
+        np.copyto(res, -np.inf if log else 0.0, where=~where)
+    return res
+
+
+def logsumexp(a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
+    """log(sum(b * exp(a))) over ``axes``; weights go to the reference."""
+    if b is not None or not accepts(a, axes):
+        return reference.logsumexp(a, axes, b=b, where=where, keepdims=keepdims,
+                                   return_sign=return_sign)
+    if where is not None:
+        a = np.where(where, a, np.array(-np.inf, dtype=a.dtype))
+    res = _logsumexp_kernel(a, axes, keepdims=keepdims)
+    if not return_sign:
+        return res
+    with np.errstate(invalid="ignore"):
+        sgn = np.where(np.isnan(res), np.nan, np.where(res == -np.inf, 0, 1))
+    return res, sgn.astype(res.dtype)
+
+
+smooth_max = reference.smooth_max
+hardmax = reference.hardmax
+std_norm = reference.std_norm
+
+
+def softmax_vjp(y, d, axes, *, temperature=1.0, log=False):
+    """The backward kernel where every slice is a contiguous row, else the reference."""
+    if axes:
+        dx = _softmax_backward_kernel(y, d, axes, log=log, scale=1.0 / temperature)
+        if dx is not None:
+            return dx
+    return reference.softmax_vjp(y, d, axes, temperature=temperature, log=log)
+
+
+def _row_lse(wide, where):
+    return logsumexp(wide, (1,), where=where)
+
+
+def _row_softmax(z2, where):
+    return softmax(z2, (1,), where=where)
+
+
+def cross_entropy_nd(z, target, ax, *, kind, weight, ignore_index, ls, reduction, where,
+                     return_grad, grad_out):
+    """Cross-entropy with the fused kernel where it applies (class indices, no mask, no
+    smoothing, a gradient asked for), else the reference's computation on the kernels'
+    logsumexp and softmax."""
+    if kind == "index" and where is None and ls == 0 and return_grad:
+        fused = _fused(z, target, ax, weight, ignore_index, reduction, grad_out)
+        if fused is not None:
+            return fused
+    return reference.cross_entropy_nd(
+        z, target, ax, kind=kind, weight=weight, ignore_index=ignore_index, ls=ls,
+        reduction=reduction, where=where, return_grad=return_grad, grad_out=grad_out,
+        lse_fn=_row_lse, softmax_fn=_row_softmax)
+
+
+def _fused(z, t, ax, w, ignore_index, reduction, go):
+    """The fused kernel: loss and gradient in one pass over each row, the gradient written
+    straight into ``grad_out`` (the logits themselves, if asked) when its rows are
+    contiguous, so the extra memory is O(rows). None when the layout does not allow it."""
+    z2, moved_shape = reference.to_rows(z, ax)
+    y = t.reshape(-1)
+    counted = np.ones(y.shape, bool) if ignore_index is None else y != ignore_index
+    ys = np.where(counted, y, 0)
+    wy = np.where(counted, 1.0 if w is None else w[ys].astype(np.float64), 0.0)
+    denom = float(np.sum(wy))
+    scale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
+    g2 = None
+    if go is not None:
+        g2 = np.moveaxis(go, ax, -1).reshape(-1, z2.shape[1])
+        if not np.shares_memory(g2, go):
+            g2 = None
+    out = g2 if g2 is not None else np.empty_like(z2)
+    nll = xent_rows(z2, ys, wy * scale, out)
+    if nll is None:
+        return None
+    loss, _ = reference.finish_loss(wy * nll, reduction, denom, z.dtype, moved_shape[:-1])
+    if go is not None:
+        if g2 is None:
+            np.copyto(np.moveaxis(go, ax, -1), out.reshape(moved_shape))
+        return loss, go
+    return loss, np.moveaxis(out.reshape(moved_shape), -1, ax)

@@ -1,0 +1,151 @@
+"""The NumPy reference: slow, obviously correct, and the oracle of the native kernels.
+
+It is the fallback for inputs no native kernel takes (``set_backend("numpy")`` selects it
+everywhere) and what the kernels are tested against. Every function takes *validated*
+NumPy input (see ``_api``): a floating array, distinct non-negative axes, a mask broadcast
+to the input's shape or None, a finite temperature > 0.
+
+The numerics are :mod:`.._core.numerics` with ``xp = numpy``, in a wider work dtype:
+float16 and float32 in float64; float64 in the platform's long double when it carries at
+least 64 bits of mantissa (x86-64, and quad precision on aarch64 Linux). Where long
+double is only float64, float64 results lose the last bit or so; the native kernels do
+not depend on this.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._core import numerics as nm
+from .._core import validation as v
+from .._core.numerics import work_dtype
+
+__all__ = ["softmax", "logsumexp", "smooth_max", "hardmax", "std_norm", "softmax_vjp",
+           "cross_entropy", "work_dtype"]
+
+
+def _finish(res: np.ndarray, out: np.ndarray | None):
+    if out is not None:
+        np.copyto(out, res)
+        return out
+    return res
+
+
+def softmax(x, axes, *, temperature=1.0, where=None, log=False, negate=False, out=None):
+    """Softmax (log-softmax) of ``x / temperature`` (of ``-x`` with ``negate``) over
+    ``axes``, in ``x``'s dtype and shape; written to ``out`` when given."""
+    if negate:
+        x = -x
+    out_dtype = x.dtype
+    w = work_dtype(out_dtype)
+    xw = x.astype(w)
+    with np.errstate(all="ignore"):  # inf - inf and 0 * inf in slices overwritten below
+        m, q, q_lo = nm.shift(np, xw, axes, where, temperature)
+        e = nm.terms(np, q, q_lo)
+        tie = q == 0
+        c = np.sum(tie, axis=axes, keepdims=True).astype(w)
+        rest = np.sum(np.where(tie, 0, e), axis=axes, keepdims=True)
+        if log:
+            res = (q - nm.log_normalizer(np, c, rest)) + q_lo
+        else:
+            res = e / (c + rest)
+        is_inf = xw == np.inf
+        if where is not None:
+            is_inf &= where
+        k = np.sum(is_inf, axis=axes, keepdims=True).astype(w)
+        res = nm.finish_softmax(np, res, m, is_inf, k, where, log=log)
+        # a log-probability beyond the dtype's range is -inf, rounded correctly
+        return _finish(res.astype(out_dtype), out)
+
+
+def logsumexp(a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
+    """``log(sum(b * exp(a)))`` over ``axes`` with SciPy's conventions."""
+    with np.errstate(all="ignore"):
+        return nm.logsumexp(np, a, axes, work_dtype(a.dtype), b=b, where=where,
+                            keepdims=keepdims, return_sign=return_sign)
+
+
+def smooth_max(x, axes, *, k=1.0, keepdims=False):
+    """``logsumexp(k * x) / k`` over ``axes``, never forming ``k * x``."""
+    with np.errstate(all="ignore"):
+        return nm.smooth_max(np, x, axes, work_dtype(x.dtype), k=k, keepdims=keepdims)
+
+
+def hardmax(x, axes):
+    """One-hot of the first maximum of each slice; NaN slices NaN, all -inf slices 0."""
+    return nm.hardmax(np, x, axes)
+
+
+def std_norm(x, axes, *, fname="std_norm"):
+    """``x / sum(x)`` over ``axes``; the input is checked first (finite, >= 0, no zero
+    sum), naming the first offending slice."""
+    v.std_norm_input(fname, np, x, axes)
+    with np.errstate(over="ignore"):  # a sum beyond the work dtype's range gives 0s
+        return nm.std_norm(np, x, axes, work_dtype(x.dtype))
+
+
+def softmax_vjp(y, d, axes, *, temperature=1.0, log=False):
+    """The backward of softmax (from ``y``) or log_softmax (from ``logp``)."""
+    with np.errstate(invalid="ignore"):
+        return nm.softmax_vjp(np, y, d, axes, temperature, log=log)
+
+
+def _row_lse(wide, where):
+    return logsumexp(wide, (1,), where=where)
+
+
+def _row_softmax(z2, where):
+    return softmax(z2, (1,), where=where)
+
+
+def cross_entropy(z2, target, *, kind, weight, ignore_index, ls, where, return_grad,
+                  lse_fn=_row_lse, softmax_fn=_row_softmax):
+    """Cross-entropy of rows ``z2`` (rows, C): (per-sample losses, the "mean" denominator,
+    the gradient of their sum or None). See :func:`.._core.numerics.cross_entropy_rows`."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return nm.cross_entropy_rows(np, z2, target, kind=kind, weight=weight,
+                                     ignore_index=ignore_index, ls=ls, where=where,
+                                     lse_fn=lse_fn, softmax_fn=softmax_fn,
+                                     return_grad=return_grad)
+
+
+def to_rows(a, axis):
+    """(rows, C) view or copy of ``a`` with the class axis last, and the moved shape."""
+    moved = np.moveaxis(a, axis, -1)
+    return moved.reshape(-1, moved.shape[-1]), moved.shape
+
+
+def finish_loss(per, reduction, denom, dtype, shape):
+    """(loss in ``dtype``: an array for "none", else a scalar; the gradient's scale)."""
+    loss, scale = nm.reduce_loss(np, per, reduction, denom, shape)
+    if reduction == "none":
+        return loss.astype(dtype, copy=False), scale
+    return dtype.type(loss), scale
+
+
+def cross_entropy_nd(z, target, ax, *, kind, weight, ignore_index, ls, reduction, where,
+                     return_grad, grad_out, lse_fn=_row_lse, softmax_fn=_row_softmax):
+    """Cross-entropy of logits ``z`` with classes along ``ax`` (checked targets and
+    options); the gradient, if asked, is written to ``grad_out`` when given (it may be
+    ``z`` itself: it is written after everything that reads the logits)."""
+    z2, moved_shape = to_rows(z, ax)
+    m2 = None if where is None else to_rows(where, ax)[0]
+    if kind == "index":
+        t2 = target.reshape(-1)
+    else:
+        t2 = to_rows(target.astype(z.dtype, copy=False), ax)[0]
+    per, denom, g = cross_entropy(z2, t2, kind=kind, weight=weight, ignore_index=ignore_index,
+                                  ls=ls, where=m2, return_grad=return_grad, lse_fn=lse_fn,
+                                  softmax_fn=softmax_fn)
+    loss, scale = finish_loss(per, reduction, denom, z.dtype, moved_shape[:-1])
+    if not return_grad:
+        return loss
+    with np.errstate(invalid="ignore"):
+        if scale != 1.0:
+            g *= scale
+        if m2 is not None:
+            g[~m2] = 0
+    if grad_out is not None:
+        np.copyto(np.moveaxis(grad_out, ax, -1), g.reshape(moved_shape))
+        return loss, grad_out
+    return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)

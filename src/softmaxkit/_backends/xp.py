@@ -1,0 +1,142 @@
+"""The array-API backend: any library's arrays in, the same library's arrays out.
+
+Arrays of PyTorch, JAX, CuPy, array-api-strict (any library that follows the Python array
+API standard, through ``array-api-compat``) are computed with their own namespace ``xp``:
+no copy to NumPy, the result on the input's device. The numerics are those of the NumPy
+reference (:mod:`.._core.numerics`), in float64 for narrower input where the device has
+float64 and otherwise in the input's dtype; softmax also carries the rounding errors of
+its normalizer (a tree of two-sums, an exact division), so results stay within a few ulps
+either way. Every function takes validated input (``_api``) and ``xp`` first.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .._core import numerics as nm
+from .._core import validation as v
+from .._core.arrays import work_dtype
+
+
+def _quiet(fn):
+    """NumPy-backed libraries (array-api-strict) warn on inf - inf or 0 / 0 in slices
+    whose results are replaced by their special values afterwards, as the reference does."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_quiet
+def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False, negate=False):
+    """Softmax (log-softmax; of ``-x`` with ``negate``) of ``x / temperature`` over
+    ``axes``."""
+    if negate:
+        x = -x
+    out_dtype = x.dtype
+    if nm.size(x.shape) == 0:
+        return xp.zeros(x.shape, dtype=out_dtype, device=nm.device(x))
+    if not axes:
+        # softmax of single entries: 1 (0 in log space) unless NaN / -inf / masked
+        res = softmax(xp, xp.expand_dims(x, axis=0), (0,), temperature=temperature,
+                      where=None if where is None else xp.expand_dims(where, axis=0), log=log)
+        return xp.squeeze(res, axis=0)
+    w = work_dtype(xp, out_dtype, x)
+    xw = xp.astype(x, w)
+    zero = nm.full(xp, 0, w, xw)
+    m, q, q_lo = nm.shift(xp, xw, axes, where, temperature)
+    e = xp.exp(q)
+    e_lo = e * q_lo  # exp(q + q_lo) = e + e_lo to second order
+    tie = q == 0
+    c = nm.count(xp, tie, axes, w)
+    rest, rest_lo = nm.sum2(xp, xp.where(tie, zero, e), axes, xp.where(tie, zero, e_lo))
+    if log:
+        lse = xp.log(c) + (xp.log1p(rest / c) + (rest_lo / c) / (1 + rest / c))
+        res = (q - lse) + q_lo
+    else:
+        # (e + e_lo) / (s + s_lo) with s = c + rest: the quotient, its exact remainder,
+        # and the low parts as a relative correction
+        s, s_lo = nm.two_sum(c, rest)
+        s_lo = s_lo + rest_lo
+        res = e / s
+        prod = res * s
+        remainder = (e - prod) - nm.two_prod_err(xp, res, s, prod)
+        res = res + (remainder / s + res * (q_lo - s_lo / s))
+    is_inf = xw == math.inf
+    if where is not None:
+        is_inf = xp.logical_and(is_inf, where)
+    k = nm.count(xp, is_inf, axes, w)
+    res = nm.finish_softmax(xp, res, m, is_inf, k, where, log=log)
+    return xp.astype(res, out_dtype)
+
+
+@_quiet
+def logsumexp(xp, a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
+    """``log(sum(b * exp(a)))`` over ``axes`` with SciPy's conventions."""
+    return nm.logsumexp(xp, a, axes, work_dtype(xp, a.dtype, a), b=b, where=where,
+                        keepdims=keepdims, return_sign=return_sign)
+
+
+@_quiet
+def smooth_max(xp, x, axes, *, k=1.0, keepdims=False):
+    """``logsumexp(k x) / k`` over ``axes`` without forming ``k x``."""
+    return nm.smooth_max(xp, x, axes, work_dtype(xp, x.dtype, x), k=k, keepdims=keepdims)
+
+
+@_quiet
+def hardmax(xp, x, axes):
+    """One-hot of the first maximum of each slice."""
+    return nm.hardmax(xp, x, axes)
+
+
+@_quiet
+def std_norm(xp, x, axes, *, fname="std_norm"):
+    """``x / sum(x)`` over ``axes``, checked as on NumPy (the same messages)."""
+    v.std_norm_input(fname, xp, x, axes)
+    return nm.std_norm(xp, x, axes, work_dtype(xp, x.dtype, x))
+
+
+@_quiet
+def softmax_vjp(xp, y, d, axes, *, temperature=1.0, log=False):
+    """The backward of softmax (from ``y``) or log_softmax (from ``logp``)."""
+    return nm.softmax_vjp(xp, y, d, axes, temperature, log=log)
+
+
+@_quiet
+def cross_entropy_nd(xp, z, target, ax, *, kind, weight, ignore_index, ls, reduction, where,
+                     return_grad):
+    """Cross-entropy of logits ``z`` with classes along ``ax`` (checked input)."""
+    n_classes = z.shape[ax]
+    z2 = xp.moveaxis(z, ax, -1)
+    moved_shape = tuple(z2.shape)
+    z2 = xp.reshape(z2, (-1, n_classes))
+    m2 = None if where is None else xp.reshape(xp.moveaxis(where, ax, -1), (-1, n_classes))
+    if kind == "index":
+        t2 = xp.reshape(target, (-1,))
+    else:
+        t2 = xp.reshape(xp.moveaxis(xp.astype(target, z.dtype), ax, -1), (-1, n_classes))
+
+    def lse_fn(wide, where):
+        return logsumexp(xp, wide, (1,), where=where)
+
+    def softmax_fn(z2, where):
+        return softmax(xp, z2, (1,), where=where)
+
+    per, denom, g = nm.cross_entropy_rows(xp, z2, t2, kind=kind, weight=weight,
+                                          ignore_index=ignore_index, ls=ls, where=m2,
+                                          lse_fn=lse_fn, softmax_fn=softmax_fn,
+                                          return_grad=return_grad)
+    loss, scale = nm.reduce_loss(xp, per, reduction, denom, moved_shape[:-1])
+    loss = xp.astype(loss, z.dtype)
+    if not return_grad:
+        return loss
+    if scale != 1.0:
+        g = g * scale
+    if m2 is not None:
+        g = xp.where(m2, g, nm.full(xp, 0, g.dtype, g))
+    return loss, xp.moveaxis(xp.reshape(g, moved_shape), -1, ax)

@@ -1,0 +1,1 @@
+"""The ``softmaxkit`` command: a shared base and one module per command."""

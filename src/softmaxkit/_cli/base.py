@@ -1,0 +1,229 @@
+"""What every command of ``softmaxkit`` shares: errors, the parser, argument types,
+the readers of numbers (arguments, stdin, .npy, CSV) and the writers of results.
+
+Numbers come from the command line, standard input, or a ``.npy``/``.csv`` file.
+Bad input is one line on stderr and exit status 2, never a traceback; an output
+file is written completely (to a temporary file, then renamed) or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .._core.atomic import atomic_write
+
+EXIT_USAGE = 2
+
+# Tokens such as -1e5, -inf or -.5 are numbers, not options.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d|inf(inity)?$|nan$)", re.IGNORECASE)
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported as one line on stderr with exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
+    def error(self, message):  # one line, not argparse's usage + message
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --------------------------------------------------------------------------- input
+
+
+def parse_rows(text: str, source: str, *, keep_2d: bool = False) -> np.ndarray:
+    """Numbers separated by spaces or commas; one row per non-empty line.
+
+    One row gives a 1-D array unless ``keep_2d`` (files keep their rows).
+    """
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        tokens = re.split(r"\s*,\s*|\s+", line)
+        row = []
+        for col, tok in enumerate(tokens, 1):
+            if not tok:
+                raise UsageError(f"{source}: line {lineno}, column {col}: empty field")
+            try:
+                row.append(float(tok))
+            except ValueError:
+                raise UsageError(
+                    f"{source}: line {lineno}, column {col}: {tok!r} is not a number"
+                ) from None
+        rows.append(row)
+    if not rows:
+        raise UsageError(f"{source}: no numbers found")
+    width = len(rows[0])
+    for i, row in enumerate(rows[1:], 2):
+        if len(row) != width:
+            raise UsageError(
+                f"{source}: row {i} has {len(row)} numbers but row 1 has {width}"
+            )
+    arr = np.array(rows, dtype=np.float64)
+    return arr[0] if len(rows) == 1 and not keep_2d else arr
+
+
+def _read_file(path: str) -> np.ndarray:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".npy", ".csv", ".txt"):
+        raise UsageError(
+            f"{path}: unsupported input format {suffix!r} (use .npy, .csv or .txt)"
+        )
+    try:
+        if suffix != ".npy":
+            # utf-8-sig: spreadsheets start their CSV files with a byte-order mark
+            return parse_rows(p.read_text(encoding="utf-8-sig"), path, keep_2d=True)
+        arr = np.load(p, allow_pickle=False)
+    except UsageError:
+        raise
+    except (OSError, ValueError, UnicodeDecodeError, EOFError, zipfile.BadZipFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{path}: cannot read: {reason}") from None
+    if not isinstance(arr, np.ndarray):  # an .npz archive under a .npy name
+        if hasattr(arr, "close"):
+            arr.close()
+        raise UsageError(f"{path}: expected a single array, got a .npz archive")
+    if arr.dtype.kind not in "biuf":
+        raise UsageError(f"{path}: expected an array of real numbers, got dtype {arr.dtype}")
+    return arr
+
+
+def read_input(args) -> np.ndarray:
+    if args.input is not None:
+        if args.numbers:
+            raise UsageError("give numbers either as arguments or with --input, not both")
+        return _read_file(args.input)
+    if args.numbers:
+        return parse_rows(" ".join(args.numbers), "arguments")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("no numbers given: pass them as arguments, on stdin, or with --input")
+    return parse_rows(sys.stdin.read(), "stdin")
+
+
+def parse_axis(text: str | None):
+    if text is None or text.lower() == "none":
+        return None
+    try:
+        parts = tuple(int(p) for p in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--axis: expected an integer or a comma-separated list, got {text!r}") from None
+    return parts[0] if len(parts) == 1 else parts
+
+
+def arg_type(convert, ok, expected: str):
+    """An argparse type: ``convert`` the text, then require ``ok(value)``."""
+    what = "an integer" if convert is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text}")
+        return value
+
+    return parse
+
+
+positive = arg_type(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+precision = arg_type(int, lambda v: 1 <= v <= 17, "between 1 and 17")
+fraction = arg_type(float, lambda v: 0 < v < 1, "between 0 and 1")
+count = arg_type(int, lambda v: v >= 1, ">= 1")
+
+
+# -------------------------------------------------------------------------- output
+
+
+def _format_row(row: np.ndarray, precision: int) -> str:
+    text = np.array2string(
+        np.atleast_1d(row),
+        precision=precision,
+        floatmode="maxprec",
+        separator=" ",
+        max_line_width=1 << 30,
+        threshold=1 << 62,
+    )
+    return text.strip("[]").strip()
+
+
+def _format(arr: np.ndarray, precision: int) -> str:
+    arr = np.asarray(arr)
+    if arr.ndim <= 1:
+        return _format_row(arr, precision)
+    rows = arr.reshape(-1, arr.shape[-1])
+    return "\n".join(_format_row(r, precision) for r in rows)
+
+
+def _json_value(arr):
+    """Nested lists of floats; non-finite values as the strings "inf", "-inf", "nan"."""
+    if isinstance(arr, np.ndarray) and arr.ndim > 0:
+        return [_json_value(a) for a in arr]
+    f = float(arr)
+    if math.isfinite(f):
+        return f
+    return "nan" if math.isnan(f) else ("inf" if f > 0 else "-inf")
+
+
+def _write_atomic(path: str, arr: np.ndarray) -> None:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise UsageError(f"{path}: unsupported output format {suffix!r} (use .npy or .csv)")
+    directory = p.parent if str(p.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"{path}: cannot write: directory {str(directory)!r} does not exist")
+    try:
+        with atomic_write(p) as fh:
+            if suffix == ".npy":
+                np.save(fh, arr, allow_pickle=False)
+            else:
+                digits = 9 if arr.dtype.itemsize <= 4 else 17
+                np.savetxt(fh, np.atleast_2d(arr) if arr.ndim < 2 else arr.reshape(
+                    -1, arr.shape[-1]), fmt=f"%.{digits}g", delimiter=",")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def emit(args, result, meta: dict) -> None:
+    result = np.asarray(result)
+    if getattr(args, "output", None) and args.json:
+        raise UsageError("--json prints to stdout; it cannot be combined with --output")
+    if getattr(args, "output", None):
+        _write_atomic(args.output, result)
+        return
+    if args.json:
+        print(json.dumps({**meta, "result": _json_value(result)}))
+    else:
+        print(_format(result, args.precision))
+
+
+def add_number_options(p: argparse.ArgumentParser, default_axis: str) -> None:
+    """The options of the number commands: input, output, axis, precision, JSON."""
+    p.add_argument("numbers", nargs="*", help="the numbers (or give them on stdin or --input)")
+    p.add_argument("--input", metavar="FILE", help="read an array from a .npy or .csv file")
+    p.add_argument("--output", metavar="FILE", help="write the result to a .npy or .csv file")
+    p.add_argument(
+        "--axis", metavar="AXIS", help=f"axis or comma-separated axes (default: {default_axis})"
+    )
+    p.add_argument(
+        "--precision", type=precision, default=8, metavar="N", help="digits shown (default: 8)"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON with full precision")

@@ -1,0 +1,1 @@
+"""The softmax classifier and its training loop."""

@@ -1,0 +1,416 @@
+"""SoftmaxClassifier: multinomial logistic regression trained by minibatch gradient descent.
+
+scikit-learn conventions: ``__init__`` only stores the parameters, ``fit`` validates and
+learns, learned attributes end in ``_``. The loss and its gradient come from the fused
+cross-entropy kernel (``_losses.cross_entropy``), one minibatch at a time; the L2 penalty
+``alpha/2 * ||W||^2`` is added to the loss and ``alpha * W`` to the gradient.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._api.family import log_softmax, softmax
+from .._api.losses import cross_entropy
+from .._core import config as _config
+from .._core.arrays import is_dask
+from . import classifier_dask, persistence, training
+from .training import Trainer, TrainingState
+
+__all__ = ["SoftmaxClassifier", "softmax_grid_search"]
+
+
+class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
+    r"""Softmax (multinomial logistic) regression, trained with minibatch SGD, momentum or Adam.
+
+    One weight vector per class and a true softmax over the classes (scikit-learn's
+    ``SGDClassifier`` only has one-vs-rest). float32 and float64 inputs train in their
+    own precision; scipy sparse matrices are accepted.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.03
+        Step size (the initial one under a schedule).
+    batch_size : int, default=256
+    max_epochs : int, default=300
+    alpha : float or "auto", default="auto"
+        L2 penalty: ``alpha/2 * ||coef_||^2`` added to the mean loss (not on the
+        intercept). "auto" is ``1 / n_samples`` (1 / the total sample weight): the
+        objective of scikit-learn's ``LogisticRegression(C=1)``.
+    optimizer : {"adam", "sgd", "momentum"}, default="adam"
+    momentum : float, default=0.9
+        For "momentum" (heavy ball); Adam uses it as beta1.
+    lr_schedule : {"adaptive", "constant", "invscaling", "cosine"}, default="adaptive"
+        "adaptive": divide the step by 5 whenever the monitored score (training loss, or
+        validation accuracy with ``early_stopping``) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and stop after three such divisions;
+        "invscaling": ``lr / sqrt(1 + epoch)``; "cosine": decays to 0 over ``max_epochs``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified) and stop when its
+        accuracy has not improved by ``tol`` for ``n_iter_no_change`` epochs; the best
+        epoch's weights are kept. Otherwise stop on the training loss likewise.
+    validation_fraction : float in (0, 1), default=0.1
+    n_iter_no_change : int, default=5
+    tol : float, default=1e-4
+    class_weight : dict, "balanced" or None, default=None
+    fit_intercept : bool, default=True
+    warm_start : bool, default=False
+        Start ``fit`` from the current weights.
+    shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+    random_state : int, RandomState, Generator or None, default=None
+    verbose : int, default=0
+        1: a progress bar per epoch on stderr (tqdm when installed) with loss and
+        validation score.
+    n_threads : int or None, default=None
+        Threads for the native kernels during ``fit`` (None: the global setting).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_classes, n_features)
+    intercept_ : ndarray of shape (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when X has column names
+    loss_curve_ : list of float
+        The training loss (with the penalty) after each epoch.
+    validation_scores_ : list of float
+        The held-out accuracy after each epoch (``early_stopping`` only).
+    n_iter_ : int
+        Epochs run.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import softmaxkit as sk
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = sk.SoftmaxClassifier(random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    def __init__(self, *, learning_rate=0.03, batch_size=256, max_epochs=300, alpha="auto",
+                 optimizer="adam", momentum=0.9, lr_schedule="adaptive", early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, class_weight=None,
+                 fit_intercept=True, warm_start=False, shuffle=True, random_state=None,
+                 verbose=0, n_threads=None):
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.class_weight = class_weight
+        self.fit_intercept = fit_intercept
+        self.warm_start = warm_start
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_threads = n_threads
+
+    @property
+    def t_(self) -> int:
+        """Optimizer steps taken so far (all fits of this estimator's weights)."""
+        state = self.__dict__.get("_state")
+        if state is None:
+            raise AttributeError("t_")
+        return state.t
+
+    def _publish(self, state: TrainingState) -> None:
+        """The learned attributes from a training state (the same arrays and lists)."""
+        self._state = state
+        self.coef_, self.intercept_ = state.coef, state.intercept
+        self.loss_curve_, self.validation_scores_ = state.loss_curve, state.validation_scores
+        self.n_iter_ = state.n_iter
+
+    def _class_weights(self, y_enc, n_classes):
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if isinstance(cw, str) and cw == "balanced":
+            counts = np.bincount(y_enc, minlength=n_classes).astype(np.float64)
+            return len(y_enc) / (n_classes * np.maximum(counts, 1))
+        if isinstance(cw, dict):
+            w = np.ones(n_classes)
+            for label, value in cw.items():
+                idx = np.flatnonzero(self.classes_ == label)
+                if idx.size == 0:
+                    raise ValueError(f"SoftmaxClassifier: class_weight names a label {label!r} "
+                                     "that is not in y")
+                w[idx[0]] = float(value)
+            return w
+        raise ValueError(f"SoftmaxClassifier: 'class_weight' must be None, 'balanced' or a dict, "
+                         f"got {cw!r}")
+
+    # ---------------------------------------------------------------------- training
+
+    def fit(self, X, y, sample_weight=None):
+        """Train on ``X`` (n_samples, n_features) and labels ``y``; returns self.
+
+        ``X`` may be a Dask array (``y`` and ``sample_weight`` Dask or NumPy): training is
+        then data-parallel over the active ``distributed`` Client's workers, minibatches
+        drawn block by block, and the data never has to fit in one process.
+        """
+        if is_dask(X):
+            params = self.get_params()
+            training.validate_params(params)
+            warm = self.warm_start and hasattr(self, "coef_")
+            classes, n_features, state = classifier_dask.fit(
+                params, X, y, sample_weight, previous=self.__dict__.get("_state"),
+                coef=getattr(self, "coef_", None) if warm else None,
+                intercept=getattr(self, "intercept_", None) if warm else None)
+            self.classes_, self.n_features_in_ = classes, n_features
+            self._publish(state)
+            return self
+        return self._fit(X, y, sample_weight, classes=None, epochs=None, reset=True)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``X``, ``y`` from the current weights. ``classes`` is required on
+        the first call (labels later calls may contain)."""
+        if is_dask(X):
+            raise TypeError("SoftmaxClassifier: partial_fit takes NumPy arrays; fit trains on "
+                            "Dask arrays block by block")
+        first = not hasattr(self, "coef_")
+        if first and classes is None:
+            raise ValueError("SoftmaxClassifier: partial_fit needs 'classes' on its first call")
+        return self._fit(X, y, sample_weight, classes=classes, epochs=1, reset=first)
+
+    def _fit(self, X, y, sample_weight, classes, epochs, reset):
+        params = self.get_params()
+        training.validate_params(params)
+        X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"),
+                             dtype=(np.float64, np.float32), reset=reset)
+        check_classification_targets(y)
+        if reset:
+            if classes is not None:
+                self.classes_ = np.unique(np.asarray(classes))
+            else:
+                self.classes_ = np.unique(y)
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError("SoftmaxClassifier: 'classes' differs from the first partial_fit")
+        if len(self.classes_) < 2:
+            raise ValueError(f"SoftmaxClassifier needs at least 2 classes in y, got "
+                             f"{len(self.classes_)} class: {self.classes_.tolist()}")
+        y_enc = training.encode_labels(y, self.classes_)
+        n, d = X.shape
+        k = len(self.classes_)
+        sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if sw.shape != (n,) or not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError(f"SoftmaxClassifier: 'sample_weight' must be {n} finite numbers "
+                             f">= 0, got shape {sw.shape}")
+        if not np.any(sw > 0):
+            raise ValueError("SoftmaxClassifier: every sample weight is zero")
+        cw = self._class_weights(y_enc, k)
+        if cw is not None:
+            sw = sw * cw[y_enc]
+        rng = training.make_rng(self.random_state)
+        warm = hasattr(self, "coef_") and (not reset or self.warm_start)
+        state = TrainingState.start(self.__dict__.get("_state"), getattr(self, "coef_", None),
+                                    getattr(self, "intercept_", None), k, d, X.dtype,
+                                    warm=warm)
+        self._publish(state)
+
+        train = np.arange(n)
+        val = None
+        if self.early_stopping and epochs is None:
+            val_mask = np.zeros(n, bool)
+            for c in range(k):
+                idx = rng.permutation(np.flatnonzero(y_enc == c))
+                val_mask[idx[: int(round(self.validation_fraction * idx.size))]] = True
+            if val_mask.all() or not val_mask.any():
+                raise ValueError("SoftmaxClassifier: too few samples for early_stopping's "
+                                 "validation split")
+            train, val = np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
+
+        # "auto": 1 / (total sample weight), i.e. 1 / n_samples with unit weights; by weight
+        # so that a weight of 2 and a repeated sample give the same model
+        sw_total = float(np.sum(sw[train])) or 1.0
+        alpha = 1.0 / sw_total if self.alpha == "auto" else float(self.alpha)
+        trainer = Trainer(params, state, alpha)
+        batch = self.batch_size
+
+        def epoch(lr):
+            W, b = state.coef, state.intercept
+            order = rng.permutation(train) if self.shuffle else train
+            loss_sum = 0.0
+            for start in range(0, order.size, batch):
+                idx = order[start:start + batch]
+                Xb, yb, wb = X[idx], y_enc[idx], sw[idx]
+                z = np.asarray(Xb @ W.T, dtype=W.dtype)
+                if self.fit_intercept:
+                    z += b
+                losses, g = cross_entropy(z, yb, reduction="none", grad_out=z)
+                total_w = float(np.sum(wb))
+                if total_w == 0:
+                    continue
+                g *= (wb / total_w).astype(g.dtype)[:, None]
+                loss_sum += float(np.dot(wb, losses))
+                trainer.update(np.asarray(Xb.T @ g).T, g.sum(axis=0), lr)
+                trainer.check_stop()
+            return loss_sum
+
+        def score():
+            return float(np.mean(self._predict_enc(X[val]) == y_enc[val]))
+
+        threads_before = _config.get_num_threads()
+        if self.n_threads is not None:
+            _config.set_num_threads(self.n_threads)
+        try:
+            trainer.run(epochs or self.max_epochs, epoch, sw_total,
+                        score=score if val is not None else None,
+                        incremental=epochs is not None)
+        finally:
+            self._publish(state)
+            _config.set_num_threads(threads_before)
+        return self
+
+    # -------------------------------------------------------------------- prediction
+
+    def decision_function(self, X):
+        """The logits ``X @ coef_.T + intercept_``, shape (n_samples, n_classes); for two
+        classes, scikit-learn's convention: ``z[:, 1] - z[:, 0]``, shape (n_samples,)."""
+        z = self._logits(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        if is_dask(X):
+            return classifier_dask.logits(X, self.coef_, self.intercept_, self.fit_intercept,
+                                          self.n_features_in_)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"),
+                          dtype=(np.float64, np.float32), reset=False)
+        z = np.asarray(X @ self.coef_.T.astype(X.dtype, copy=False))
+        return z + self.intercept_.astype(z.dtype) if self.fit_intercept else z
+
+    def _predict_enc(self, X):
+        z = np.asarray(X @ self.coef_.T) + (self.intercept_ if self.fit_intercept else 0)
+        return np.argmax(z, axis=1)
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the logits."""
+        return softmax(self._logits(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Log-probabilities, computed in log space (never ``log(predict_proba)``)."""
+        return log_softmax(self._logits(X), axis=1)
+
+    def predict(self, X):
+        """The most probable class of each row (lazily, block by block, for Dask)."""
+        if is_dask(X):
+            check_is_fitted(self)
+            return classifier_dask.predict(X, self.coef_, self.intercept_, self.fit_intercept,
+                                           self.n_features_in_, self.classes_)
+        z = self._logits(X)
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def save(self, path) -> None:
+        """Write the fitted model to ``path``: a zip of ``.npy`` arrays and a JSON header
+        with a format version, written atomically. Load it with :meth:`load`."""
+        check_is_fitted(self)
+        persistence.save_model(self, path)
+
+    @classmethod
+    def load(cls, path) -> SoftmaxClassifier:
+        """Read a model written by :meth:`save`. Never executes code from the file; a
+        truncated, corrupted, foreign or newer-format file raises ValueError.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile, os
+        >>> import softmaxkit as sk
+        >>> clf = sk.SoftmaxClassifier(max_epochs=5).fit(np.eye(4), ["a", "b", "a", "b"])
+        >>> path = os.path.join(tempfile.mkdtemp(), "model.skm")
+        >>> clf.save(path)
+        >>> loaded = sk.SoftmaxClassifier.load(path)
+        >>> loaded.predict(np.eye(4)).tolist() == clf.predict(np.eye(4)).tolist()
+        True
+        """
+        return persistence.load_model(cls, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regularizations, *,
+                        max_epochs=50, random_state=0, verbose=0, **params):
+    r"""cs231n's learning-rate × regularization search, as a table.
+
+    Trains a :class:`SoftmaxClassifier` for every pair (``regularizations`` are cs231n's
+    ``reg``: the loss holds ``reg * sum(W**2)``, i.e. ``alpha = 2 * reg``) and measures the
+    accuracy on the training and validation sets.
+
+    With ``verbose``, a progress bar over the pairs is drawn on stderr (tqdm's when
+    installed). Other keyword arguments go to every :class:`SoftmaxClassifier`.
+
+    Returns
+    -------
+    numpy structured array
+        Fields ``learning_rate``, ``reg``, ``train_accuracy``, ``val_accuracy``, one row
+        per pair, in the order of the loops (learning rate outer).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import softmaxkit as sk
+    >>> X, y = load_iris(return_X_y=True)
+    >>> table = sk.softmax_grid_search(X[::2], y[::2], X[1::2], y[1::2], [0.01, 0.1],
+    ...                                [1e-4, 1e-1], max_epochs=20)
+    >>> table.dtype.names
+    ('learning_rate', 'reg', 'train_accuracy', 'val_accuracy')
+    >>> len(table)
+    4
+    """
+    rows = []
+    pairs = [(lr, reg) for lr in learning_rates for reg in regularizations]
+    bar = _pair_progress(len(pairs)) if verbose else None
+    for lr, reg in pairs:
+        clf = SoftmaxClassifier(learning_rate=float(lr), alpha=2.0 * float(reg),
+                                max_epochs=max_epochs, random_state=random_state, **params)
+        clf.fit(X_train, y_train)
+        rows.append((float(lr), float(reg), clf.score(X_train, y_train),
+                     clf.score(X_val, y_val)))
+        if bar is not None:
+            bar(f"lr {lr:g} reg {reg:g}: val {rows[-1][3]:.4f}")
+    if bar is not None:
+        bar(None)
+    return np.array(rows, dtype=[("learning_rate", "f8"), ("reg", "f8"),
+                                 ("train_accuracy", "f8"), ("val_accuracy", "f8")])
+
+
+def _pair_progress(total):
+    """A progress callback over the grid: tqdm's bar when installed, else a line each."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        done = [0]
+
+        def update(text):
+            if text is not None:
+                done[0] += 1
+                print(f"grid search {done[0]}/{total}: {text}", file=sys.stderr)
+        return update
+    bar = tqdm(total=total, desc="grid search", unit="fit", file=sys.stderr, leave=False)
+
+    def update(text):
+        if text is None:
+            bar.close()
+            return
+        bar.set_postfix_str(text, refresh=False)
+        bar.update(1)
+    return update

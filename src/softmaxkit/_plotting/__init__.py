@@ -1,0 +1,1 @@
+"""Figures (matplotlib, object-oriented) and the demo's HTML report."""
