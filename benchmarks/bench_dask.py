@@ -29,7 +29,7 @@ import numpy as np
 from distributed import Client, LocalCluster
 
 import softmaxkit as sk
-from softmaxkit._lazy_io import open_array
+from softmaxkit._core.lazy_io import open_array
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GiB = 2**30

@@ -30,7 +30,7 @@ import scipy
 import scipy.special as ss
 
 import softmaxkit as sk
-from softmaxkit import _native
+from softmaxkit._backends import native as _native
 from softmaxkit._kernels import _ext
 
 try:

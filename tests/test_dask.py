@@ -135,7 +135,7 @@ def test_cross_entropy_bad_label_raises_when_computed():
 
 @pytest.mark.parametrize("axis", [0, 1, (0, 1)])
 def test_large_blocks_are_worked_a_slab_at_a_time(monkeypatch, axis):
-    import softmaxkit._dask as impl
+    import softmaxkit._backends.dask as impl
 
     monkeypatch.setattr(impl, "_SLAB", 40)  # every block of 12 x 10 is split into slabs
     x = np.random.default_rng(6).normal(scale=8, size=(36, 20))

@@ -20,7 +20,7 @@ import pytest
 import scipy.special as sp
 
 import softmaxkit as sk
-from softmaxkit._plot_cli import FIGURES
+from softmaxkit._cli.figures import FIGURES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Chromium as a test browser on a machine with no network: no background services
@@ -169,7 +169,7 @@ def test_report_in_headless_chromium(demo, tmp_path):
 
 
 def test_default_output_directory():
-    from softmaxkit._cli import build_parser
+    from softmaxkit._cli.main import build_parser
 
     assert build_parser().parse_args(["demo"]).out == "softmaxkit-demo"
 

@@ -131,7 +131,7 @@ def test_cli_bad_input(tmp_path, args, message):
 def test_on_disk_array_larger_than_the_workers_memory(client, tmp_path):
     """1 GiB of float32 on disk, 256 MiB per worker: softmax over rows (each block
     through the native kernel) and logsumexp down the columns (across every block)."""
-    from softmaxkit._lazy_io import open_array
+    from softmaxkit._core.lazy_io import open_array
 
     rows, cols = 2**18, 1024  # 1 GiB
     path = tmp_path / "big.npy"
@@ -163,7 +163,7 @@ def test_zarr_input_and_the_lazy_npy_reader(tmp_path):
     zarr = pytest.importorskip("zarr")
     import pickle
 
-    from softmaxkit._lazy_io import NpyFile, open_array
+    from softmaxkit._core.lazy_io import NpyFile, open_array
 
     x = np.random.default_rng(7).normal(size=(300, 40)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)

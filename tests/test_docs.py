@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 import softmaxkit
-from softmaxkit import _atomic, _config, _functions, _gradients, _layers, _losses
+from softmaxkit._api import family as _functions
+from softmaxkit._api import gradients as _gradients
+from softmaxkit._api import layers as _layers
+from softmaxkit._api import losses as _losses
+from softmaxkit._core import atomic as _atomic
+from softmaxkit._core import config as _config
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
@@ -40,7 +45,7 @@ def test_readme_examples():
     assert result.failed == 0
 
 
-@pytest.mark.parametrize("name", ["softmaxkit.plot", "softmaxkit._plot"])
+@pytest.mark.parametrize("name", ["softmaxkit.plot", "softmaxkit._plotting.figures"])
 def test_plot_examples(name):
     pytest.importorskip("matplotlib")
     pytest.importorskip("sklearn")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
-from softmaxkit._classifier import SoftmaxClassifier  # noqa: E402
+from softmaxkit._estimators.classifier import SoftmaxClassifier  # noqa: E402
 
 
 def data(n=4000, d=40, k=5, seed=0):

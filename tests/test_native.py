@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import softmaxkit as sk
-from softmaxkit import _native
+from softmaxkit._backends import native as _native
 
 ISAS = [isa for isa in _native.ISAS if _native.ISAS.index(isa) <= _native.ISAS.index(
     _native.cpu_isa())]
@@ -280,7 +280,7 @@ def _run(code, **env):
 
 
 def test_environment_variables():
-    r = _run("import softmaxkit as sk; from softmaxkit import _native; "
+    r = _run("import softmaxkit as sk; from softmaxkit._backends import native as _native; "
              "print(sk.get_num_threads(), _native.isa())",
              SOFTMAXKIT_NUM_THREADS="3", SOFTMAXKIT_ISA="baseline")
     assert r.returncode == 0, r.stderr

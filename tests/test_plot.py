@@ -28,7 +28,7 @@ from softmaxkit import plot  # noqa: E402
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Every figure a test makes is cleared when it ends (none is left in pyplot)."""
-    import softmaxkit._plot as impl
+    import softmaxkit._plotting.figures as impl
 
     made, original = [], impl._figure
 

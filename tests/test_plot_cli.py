@@ -9,7 +9,7 @@ pytest.importorskip("matplotlib")
 from conftest import assert_usage_error, run_cli  # noqa: E402
 from matplotlib.image import imread  # noqa: E402
 
-from softmaxkit._plot_cli import FIGURES  # noqa: E402
+from softmaxkit._cli.figures import FIGURES  # noqa: E402
 
 NOTES = [name for name, spec in FIGURES.items() if not spec.classifier]
 

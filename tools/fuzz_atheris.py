@@ -29,7 +29,7 @@ with atheris.instrument_imports():
     import numpy as np
 
     import softmaxkit as sk
-    from softmaxkit._classifier import SoftmaxClassifier
+    from softmaxkit._estimators.classifier import SoftmaxClassifier
 
 DTYPES = [np.float16, np.float32, np.float64, np.dtype(">f4"), np.int32, np.bool_]
 SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3e38, -3e38, 1e308, -1e308]

@@ -143,8 +143,9 @@ def logsumexp_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = None, *,
     """
     fname = "logsumexp_backward"
     keepdims = v.flag(fname, keepdims, "keepdims")
-    shape = _input_shape(fname, x, b)
     arr, bw, mask, axes, xp = F.logsumexp_input(fname, x, axis, b, where)
+    # the gradient has the input's shape: () for a 0-d input, taken as one element
+    shape = () if _ndim(x) == 0 and (b is None or _ndim(b) == 0) else tuple(arr.shape)
     if xp is None:
         d = v.as_float_array(fname, dy, "dy")
     else:
@@ -157,16 +158,8 @@ def logsumexp_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = None, *,
     return g
 
 
-def _input_shape(fname, x, b) -> tuple[int, ...]:
-    """The shape of the gradient of logsumexp: the input's, broadcast with the weights'."""
-    shape = tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
-    if b is None:
-        return shape
-    bshape = tuple(np.shape(b)) if not hasattr(b, "shape") else tuple(b.shape)
-    try:
-        return tuple(np.broadcast_shapes(shape, bshape))
-    except ValueError:
-        return shape  # the forward's check names the shapes
+def _ndim(a) -> int:
+    return a.ndim if hasattr(a, "ndim") else np.ndim(a)
 
 
 def _reduced_grad(fname, xp, d, shape, axes, keepdims):
