@@ -6,7 +6,6 @@ from ._core.datasets import (
     CLASS_NAMES,
     DEFAULT_FASHION_MNIST_DIR,
     FashionMNIST,
-    __all__,  # noqa: F401
     load_fashion_mnist,
 )
 

@@ -170,6 +170,7 @@ def cross_entropy(
     go = _grad_out(fname, grad_out, z)
     return_grad = v.flag(fname, return_grad, "return_grad") or go is not None
     if kind == "index" and not arrays.is_dask(t):
+        # Dask's labels are checked block by block when computed (the call stays lazy)
         v.labels(fname, ns, t, n_classes, ignore_index)
         if mask is not None and not arrays.is_dask(mask):
             _targets_take_part(fname, ns, t, ax, ignore_index, mask)
@@ -312,6 +313,9 @@ def linear_cross_entropy(
     True
     """
     fname = "linear_cross_entropy"
+    # NumPy only (the capability table): other libraries' arrays get a TypeError here
+    backend_of(fname, x, arrays.namespace(fname, x=x, weight=weight, bias=bias,
+                                          target=target))
     xx = v.as_float_array(fname, x, "x")
     ww = v.as_float_array(fname, weight, "weight")
     if xx.ndim != 2 or ww.ndim != 2 or xx.shape[1] != ww.shape[1]:

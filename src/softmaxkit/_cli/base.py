@@ -11,11 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import sys
 import zipfile
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np

@@ -67,10 +67,11 @@ def _kwargs(args, **names):
 
 def _grid(args, trained):
     clf, data = trained.clf, trained.grid_data
-    results = optional.classifier().softmax_grid_search(*data, GRID_LEARNING_RATES, GRID_REGULARIZATIONS,
-                                  max_epochs=30, random_state=args.random_state,
-                                  verbose=0 if args.quiet else 1,
-                                  batch_size=getattr(clf, "batch_size", 256))
+    search = optional.classifier().softmax_grid_search
+    results = search(*data, GRID_LEARNING_RATES, GRID_REGULARIZATIONS,
+                     max_epochs=30, random_state=args.random_state,
+                     verbose=0 if args.quiet else 1,
+                     batch_size=getattr(clf, "batch_size", 256))
     return plot.grid_search_heatmap(results)
 
 

@@ -8,7 +8,6 @@ takes raw features. Errors are raised as UsageError (one line on stderr, exit 2)
 from __future__ import annotations
 
 import csv
-import sys
 import time
 from pathlib import Path
 from typing import Any, NamedTuple

@@ -10,7 +10,6 @@ TypeError naming both. The converters here are the array-API twins of
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np

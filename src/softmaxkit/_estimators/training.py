@@ -217,7 +217,8 @@ class Trainer:
                     epochs_done += 1
                     if not incremental:
                         st.n_iter = epochs_done
-                    loss = loss_sum / sw_total + 0.5 * self.alpha * float(np.sum(st.coef * st.coef))
+                    penalty = 0.5 * self.alpha * float(np.sum(st.coef * st.coef))
+                    loss = loss_sum / sw_total + penalty
                     st.loss_curve.append(loss)
                     value = None
                     if score is not None:
