@@ -330,15 +330,15 @@ def smooth_max(x: ArrayLike, axis: Axis = -1, *, k: float = 1.0, keepdims: bool 
     fname = "smooth_max"
     keepdims = v.flag(fname, keepdims, "keepdims")
     kk = v.positive_number(fname, k, "k")
-    arr, axes, xp = _input(fname, x, axis)
+    arr, axes, xp = array_input(fname, x, axis)
     res = backend_of(fname, arr, xp).smooth_max(arr, axes, k=kk, keepdims=keepdims)
     return res if xp is not None else numpy_result(res)
 
 
-def _input(fname, x, axis):
+def array_input(fname, x, axis):
     """(x as a floating array, axes, namespace) of a one-array call."""
     xp = arrays.namespace(fname, x=x)
-    arr = v.as_float_array(fname, x) if xp is None else arrays.as_float(fname, xp, x)
+    arr = arrays.real_array(fname, xp, x)
     return arr, v.axes_tuple(fname, axis, arr.ndim), xp
 
 
@@ -368,7 +368,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     array([0., 1., 0., 0.])
     """
     fname = "hardmax"
-    arr, axes, xp = _input(fname, x, axis)
+    arr, axes, xp = array_input(fname, x, axis)
     res = backend_of(fname, arr, xp).hardmax(arr, axes)
     return res if xp is not None else numpy_result(res)
 
@@ -405,6 +405,6 @@ def std_norm(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     array([0.33333333, 0.66666667])
     """
     fname = "std_norm"
-    arr, axes, xp = _input(fname, x, axis)
+    arr, axes, xp = array_input(fname, x, axis)
     res = backend_of(fname, arr, xp).std_norm(arr, axes, fname=fname)
     return res if xp is not None else numpy_result(res)

@@ -39,12 +39,8 @@ def _pair(fname: str, a: Any, b: Any, names: tuple[str, str]):
     """Two same-shape real arrays of one library in their common floating dtype, and the
     library's namespace (None for NumPy)."""
     xp = arrays.namespace(fname, **{names[0]: a, names[1]: b})
-    if xp is None:
-        x = v.as_float_array(fname, a, names[0])
-        d = v.as_float_array(fname, b, names[1])
-    else:
-        x = arrays.as_float(fname, xp, a, names[0])
-        d = arrays.as_float(fname, xp, b, names[1], like=x)
+    x = arrays.real_array(fname, xp, a, names[0])
+    d = arrays.real_array(fname, xp, b, names[1], like=x)
     if tuple(x.shape) != tuple(d.shape):
         raise ValueError(f"{fname}: {names[0]!r} has shape {tuple(x.shape)} but {names[1]!r} "
                          f"has shape {tuple(d.shape)}")
@@ -146,10 +142,7 @@ def logsumexp_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = None, *,
     arr, bw, mask, axes, xp = F.logsumexp_input(fname, x, axis, b, where)
     # the gradient has the input's shape: () for a 0-d input, taken as one element
     shape = () if _ndim(x) == 0 and (b is None or _ndim(b) == 0) else tuple(arr.shape)
-    if xp is None:
-        d = v.as_float_array(fname, dy, "dy")
-    else:
-        d = arrays.as_float(fname, xp, dy, "dy", like=arr)
+    d = arrays.real_array(fname, xp, dy, "dy", like=arr)
     d = _reduced_grad(fname, xp, d, arr.shape, axes, keepdims)
     be = backend_of(fname, arr, xp)
     g = composite.logsumexp_backward(xp or np, be.logsumexp, arr, bw, mask, d, axes, shape)
@@ -188,14 +181,11 @@ def smooth_max_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *, k: fl
     fname = "smooth_max_backward"
     kk = v.positive_number(fname, k, "k")
     keepdims = v.flag(fname, keepdims, "keepdims")
-    xx, axes, xp = F._input(fname, x, axis)
-    if xp is None:
-        d = v.as_float_array(fname, dy, "dy")
-    else:
-        d = arrays.as_float(fname, xp, dy, "dy", like=xx)
+    xx, axes, xp = F.array_input(fname, x, axis)
+    d = arrays.real_array(fname, xp, dy, "dy", like=xx)
     d = _reduced_grad(fname, xp, d, xx.shape, axes, keepdims)
     be = backend_of(fname, xx, xp)
-    return composite.smooth_max_backward(xp or np, be.softmax, xx, d, axes, kk)
+    return composite.smooth_max_backward(be.softmax, xx, d, axes, kk)
 
 
 def softmax_temperature_grad(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
@@ -262,7 +252,7 @@ def softmax_jacobian(x: ArrayLike, axis: int = -1, *, temperature: float = 1.0) 
            [-0.25,  0.25]])
     """
     fname = "softmax_jacobian"
-    xx, _, xp = F._input(fname, x, None)
+    xx, _, xp = F.array_input(fname, x, None)
     if isinstance(axis, (tuple, list)) or axis is None:
         raise TypeError(f"{fname}: 'axis' must be a single int, got {axis!r}")
     (ax,) = v.axes_tuple(fname, axis, xx.ndim)

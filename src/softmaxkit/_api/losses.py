@@ -29,10 +29,7 @@ def _weight(fname, xp, weight, n_classes, like):
     """The class weights as ``like``'s dtype, checked (one per class, finite)."""
     if weight is None:
         return None
-    if xp is None:
-        w = v.as_float_array(fname, weight, "weight")
-    else:
-        w = arrays.as_float(fname, xp, weight, "weight", like=like)
+    w = arrays.real_array(fname, xp, weight, "weight", like=like)
     v.class_weight_shape(fname, xp or np, w, n_classes)
     return w.astype(like.dtype, copy=False) if xp is None else xp.astype(w, like.dtype)
 
@@ -41,8 +38,6 @@ def _target(fname, xp, target, like):
     """The target as an array of the logits' library (integers kept as int64 on NumPy)."""
     if xp is None:
         t = np.asarray(target)
-        if t.dtype.kind == "b" or t.dtype.kind not in "iuf":
-            return t
         return t.astype(np.int64, copy=False) if t.dtype.kind in "iu" else t
     if arrays.library(target) is not None:
         return target
@@ -63,15 +58,6 @@ def _grad_out(fname, grad_out, logits):
     if not grad_out.flags.writeable:
         raise ValueError(f"{fname}: 'grad_out' is read-only")
     return grad_out
-
-
-def _class_index_target(fname, xp, t):
-    """Refuse a bool target (neither indices nor probabilities)."""
-    if (xp or np).isdtype(t.dtype, "bool"):
-        raise TypeError(
-            f"{fname}: 'target' must hold class indices (an integer dtype) or probabilities "
-            f"(a floating dtype), got dtype {t.dtype}"
-        )
 
 
 def cross_entropy(
@@ -150,14 +136,12 @@ def cross_entropy(
     fname = "cross_entropy"
     xp = arrays.namespace(fname, logits=logits, target=target, weight=weight, where=where,
                           grad_out=grad_out)
-    z = v.as_float_array(fname, logits, "logits") if xp is None else \
-        arrays.as_float(fname, xp, logits, "logits")
+    z = arrays.real_array(fname, xp, logits, "logits")
     if z.ndim == 0:
         raise ValueError(f"{fname}: 'logits' must have a class axis, got a 0-d array")
     ax = v.class_axis(fname, axis, z.ndim)
     n_classes = z.shape[ax]
     t = _target(fname, xp, target, z)
-    _class_index_target(fname, xp, t)
     ns = xp or np
     kind = v.target_kind(fname, ns, t, tuple(z.shape), ax, ignore_index)
     ls = v.loss_options(fname, ignore_index, label_smoothing, reduction)
@@ -230,15 +214,13 @@ def nll_loss(
     """
     fname = "nll_loss"
     xp = arrays.namespace(fname, log_probs=log_probs, target=target, weight=weight)
-    lp = v.as_float_array(fname, log_probs, "log_probs") if xp is None else \
-        arrays.as_float(fname, xp, log_probs, "log_probs")
+    lp = arrays.real_array(fname, xp, log_probs, "log_probs")
     if lp.ndim == 0:
         raise ValueError(f"{fname}: 'log_probs' must have a class axis, got a 0-d array")
     ax = v.class_axis(fname, axis, lp.ndim)
     n_classes = lp.shape[ax]
     ns = xp or np
     y = _target(fname, xp, target, lp)
-    _class_index_target(fname, xp, y)
     kind = v.target_kind(fname, ns, y, tuple(lp.shape), ax, None)
     if kind != "index":
         raise TypeError(f"{fname}: 'target' must hold class indices, got dtype {y.dtype}")

@@ -32,7 +32,7 @@ def logsumexp_backward(xp, logsumexp, x, b, where, d, axes, shape):
     return xp.reshape(g, shape)
 
 
-def smooth_max_backward(xp, softmax, x, d, axes, k):
+def smooth_max_backward(softmax, x, d, axes, k):
     """``d * softmax(k * x)`` over ``axes``; ``d`` has the reduced shape with keepdims."""
     return softmax(x, axes, temperature=1.0 / k) * d
 

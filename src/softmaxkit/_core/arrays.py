@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import validation as v
 from .numerics import device as _device
 
 # Libraries whose arrays take this path, by the top-level module of their array type.
@@ -134,8 +135,6 @@ def finish_out(fname: str, res, out):
     return out
 
 
-
-
 def is_dask(a) -> bool:
     """Whether ``a`` is a Dask array (made of NumPy blocks)."""
     return type(a).__module__.startswith("dask.")
@@ -174,3 +173,11 @@ def common_float(fname: str, xp, a, b, names=("x", "b")):
     if not xp.isdtype(dt, "real floating"):
         dt = default_float(xp, aa)
     return xp.astype(aa, dt), xp.astype(bb, dt)
+
+
+def real_array(fname: str, xp, x, name: str = "x", *, like=None):
+    """``x`` as a real floating array: of NumPy (``xp`` None, :func:`.validation.as_float_array`)
+    or of ``xp`` (:func:`as_float`), with the same rules and messages."""
+    if xp is None:
+        return v.as_float_array(fname, x, name)
+    return as_float(fname, xp, x, name, like=like)
