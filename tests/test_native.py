@@ -343,3 +343,36 @@ def test_long_sums_keep_their_accuracy(isa):
     assert np.max(np.abs(dx[:7] - want[:7]) / np.abs(y64[:7])) < 4e-7
     loss = sk.cross_entropy(x[None, :], np.array([3]), reduction="sum")
     assert float(loss) == pytest.approx(lse_row - float(PATTERN[3]), rel=2e-7)
+
+
+def test_the_python_wrapper_is_generated_from_the_kernel_list():
+    # [Note: the kernel list] in softmax.h: every kernel there is a method of _ext whose
+    # signature lists the same parameters, in order
+    import re
+    from pathlib import Path
+
+    from softmaxkit._kernels import _ext
+
+    header = (Path(__file__).resolve().parents[1] / "src/softmaxkit/_kernels/softmax.h")
+    text = header.read_text(encoding="utf-8")
+    kernels = re.findall(r"X\((\w+), (SK_\w+_PARAMS),", text)
+    assert [k for k, _ in kernels] == ["softmax", "logsumexp", "xent", "softmax_backward"]
+    for name, macro in kernels:
+        body = text.split(f"#define {macro}(P, T)")[1].split("\n\n")[0]
+        params = re.findall(r"P\(\w+, [^,]+, (\w+)\)", body)
+        doc = getattr(_ext, name).__doc__
+        assert doc.startswith(f"{name}(f64, " + ", ".join(params) + ", nthreads)"), doc
+
+
+@pytest.mark.parametrize("extra", [(), (1, 2)])
+def test_the_wrapper_counts_its_arguments(extra):
+    from softmaxkit._kernels import _ext
+
+    x = np.zeros(4)
+    args = (True, x.ctypes.data, 1, 4, 1, 4, 1, 1, x.ctypes.data, 4, 1, 1, 1.0, 0)
+    if extra:
+        with pytest.raises(TypeError, match="too many arguments"):
+            _ext.softmax(*args, 1, *extra)
+    else:
+        with pytest.raises(TypeError, match="too few arguments"):
+            _ext.softmax(*args)

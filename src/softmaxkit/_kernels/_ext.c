@@ -2,103 +2,98 @@
  * softmaxkit._kernels._ext: a thin Python wrapper over the C kernels.
  *
  * It takes data pointers, extents and element strides that the Python layer
- * (softmaxkit._native) has already computed and validated from NumPy arrays it keeps
+ * (softmaxkit._backends.native) has already computed and validated from NumPy arrays it keeps
  * alive for the call; it releases the GIL while a kernel runs and returns the kernel's
  * status code. It does no validation of its own beyond argument types.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 
 #include "softmax.h"
 
-static PyObject *ext_softmax(PyObject *self, PyObject *args)
+/* ------------------------------------------------ the kernels, from softmax.h's list */
+
+/* One argument of a kernel, read from Python as its kind says ([Note: the kernel list]). */
+typedef union {
+    void *p;
+    ptrdiff_t n;
+    ptrdiff_t a[3];
+    double d;
+    int i;
+} arg_value;
+
+static PyObject *arg_item(PyObject *args, Py_ssize_t *pos)
 {
-    int f64, flags, nthreads, status;
-    unsigned long long xp, yp;
-    Py_ssize_t shape[3], xs[3], ys[3];
-    double temperature;
-    if (!PyArg_ParseTuple(args, "pKnnnnnnKnnndii", &f64, &xp, &shape[0], &shape[1], &shape[2],
-                          &xs[0], &xs[1], &xs[2], &yp, &ys[0], &ys[1], &ys[2], &temperature,
-                          &flags, &nthreads))
-        return NULL;
-    ptrdiff_t s[3] = {shape[0], shape[1], shape[2]};
-    ptrdiff_t a[3] = {xs[0], xs[1], xs[2]}, b[3] = {ys[0], ys[1], ys[2]};
-    Py_BEGIN_ALLOW_THREADS
-    if (f64)
-        status = sk_softmax_f64((const double *)(uintptr_t)xp, s, a, (double *)(uintptr_t)yp, b,
-                                temperature, flags, nthreads);
-    else
-        status = sk_softmax_f32((const float *)(uintptr_t)xp, s, a, (float *)(uintptr_t)yp, b,
-                                temperature, flags, nthreads);
-    Py_END_ALLOW_THREADS
-    return PyLong_FromLong(status);
+    if (*pos >= PyTuple_GET_SIZE(args)) return NULL;
+    return PyTuple_GET_ITEM(args, (*pos)++);
 }
 
-static PyObject *ext_logsumexp(PyObject *self, PyObject *args)
+static int read_arg(PyObject *args, Py_ssize_t *pos, const char *kind, arg_value *v)
 {
-    int f64, nthreads, status;
-    unsigned long long xp, yp;
-    Py_ssize_t shape[3], xs[3], ys[2];
-    if (!PyArg_ParseTuple(args, "pKnnnnnnKnni", &f64, &xp, &shape[0], &shape[1], &shape[2],
-                          &xs[0], &xs[1], &xs[2], &yp, &ys[0], &ys[1], &nthreads))
-        return NULL;
-    ptrdiff_t s[3] = {shape[0], shape[1], shape[2]};
-    ptrdiff_t a[3] = {xs[0], xs[1], xs[2]}, b[2] = {ys[0], ys[1]};
-    Py_BEGIN_ALLOW_THREADS
-    if (f64)
-        status = sk_logsumexp_f64((const double *)(uintptr_t)xp, s, a, (double *)(uintptr_t)yp,
-                                  b, nthreads);
-    else
-        status = sk_logsumexp_f32((const float *)(uintptr_t)xp, s, a, (float *)(uintptr_t)yp,
-                                  b, nthreads);
-    Py_END_ALLOW_THREADS
-    return PyLong_FromLong(status);
+    PyObject *item = NULL;
+    int count = kind[0] == 'a' ? kind[1] - '0' : 1;
+    for (int k = 0; k < count; k++) {
+        if ((item = arg_item(args, pos)) == NULL) {
+            PyErr_SetString(PyExc_TypeError, "too few arguments");
+            return -1;
+        }
+        switch (kind[0]) {
+        case 'p': v->p = PyLong_AsVoidPtr(item); break;
+        case 'n': v->n = PyLong_AsSsize_t(item); break;
+        case 'a': v->a[k] = PyLong_AsSsize_t(item); break;
+        case 'd': v->d = PyFloat_AsDouble(item); break;
+        default: {
+            long value = PyLong_AsLong(item);
+            if (!PyErr_Occurred() && (value < INT_MIN || value > INT_MAX))
+                PyErr_SetString(PyExc_OverflowError, "int argument out of range");
+            v->i = (int)value;
+        }
+        }
+        if (PyErr_Occurred()) return -1;
+    }
+    return 0;
 }
 
-static PyObject *ext_xent(PyObject *self, PyObject *args)
-{
-    int f64, nthreads, status;
-    unsigned long long xp, yp, rsp, gp, nllp;
-    Py_ssize_t rows, C, xs, ys, gs;
-    if (!PyArg_ParseTuple(args, "pKnnnKnKKnKi", &f64, &xp, &rows, &C, &xs, &yp, &ys, &rsp, &gp,
-                          &gs, &nllp, &nthreads))
-        return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    if (f64)
-        status = sk_xent_f64((const double *)(uintptr_t)xp, rows, C, xs,
-                             (const int64_t *)(uintptr_t)yp, ys, (const double *)(uintptr_t)rsp,
-                             (double *)(uintptr_t)gp, gs, (double *)(uintptr_t)nllp, nthreads);
-    else
-        status = sk_xent_f32((const float *)(uintptr_t)xp, rows, C, xs,
-                             (const int64_t *)(uintptr_t)yp, ys, (const double *)(uintptr_t)rsp,
-                             (float *)(uintptr_t)gp, gs, (double *)(uintptr_t)nllp, nthreads);
-    Py_END_ALLOW_THREADS
-    return PyLong_FromLong(status);
-}
+#define SK_VALUE_a2(v) (v).a
+#define SK_VALUE_a3(v) (v).a
+#define SK_VALUE_p(v) (v).p
+#define SK_VALUE_n(v) (v).n
+#define SK_VALUE_d(v) (v).d
+#define SK_VALUE_i(v) (v).i
+#define SK_LOCAL(kind, type, name) arg_value name##_arg;
+#define SK_READ(kind, type, name) \
+    if (read_arg(args, &pos, #kind, &name##_arg)) return NULL;
+#define SK_CALL_ARG(kind, type, name) (type)SK_VALUE_##kind(name##_arg),
+#define SK_DOC_NAME(kind, type, name) #name ", "
 
-static PyObject *ext_softmax_backward(PyObject *self, PyObject *args)
-{
-    int f64, flags, nthreads, status;
-    unsigned long long yp, dp, xp;
-    Py_ssize_t ys, ds, xs, rows, n;
-    double scale;
-    if (!PyArg_ParseTuple(args, "pKnKnKnnnidi", &f64, &yp, &ys, &dp, &ds, &xp, &xs, &rows, &n,
-                          &flags, &scale, &nthreads))
-        return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    if (f64)
-        status = sk_softmax_backward_f64((const double *)(uintptr_t)yp, ys,
-                                         (const double *)(uintptr_t)dp, ds,
-                                         (double *)(uintptr_t)xp, xs, rows, n, flags, scale,
-                                         nthreads);
-    else
-        status = sk_softmax_backward_f32((const float *)(uintptr_t)yp, ys,
-                                         (const float *)(uintptr_t)dp, ds,
-                                         (float *)(uintptr_t)xp, xs, rows, n, flags, scale,
-                                         nthreads);
-    Py_END_ALLOW_THREADS
-    return PyLong_FromLong(status);
-}
+/* ext_softmax(f64, x, shape0, shape1, shape2, ...) -> status, and one for each kernel:
+ * the arguments in the list's order (an array's entries one by one), f64 first and
+ * nthreads last; the GIL is released while the kernel runs. */
+#define SK_EXT_FUNCTION(name, PARAMS, WORK)                                                 \
+    static PyObject *ext_##name(PyObject *self, PyObject *args)                             \
+    {                                                                                       \
+        Py_ssize_t pos = 1;                                                                 \
+        int f64, status;                                                                    \
+        arg_value nthreads_arg;                                                             \
+        PARAMS(SK_LOCAL, float)                                                             \
+        if (PyTuple_GET_SIZE(args) < 1 || (f64 = PyObject_IsTrue(PyTuple_GET_ITEM(args, 0))) < 0) \
+            return NULL;                                                                    \
+        PARAMS(SK_READ, float)                                                              \
+        if (read_arg(args, &pos, "i", &nthreads_arg)) return NULL;                          \
+        if (pos != PyTuple_GET_SIZE(args)) {                                                \
+            PyErr_SetString(PyExc_TypeError, #name ": too many arguments");                 \
+            return NULL;                                                                    \
+        }                                                                                   \
+        Py_BEGIN_ALLOW_THREADS                                                              \
+        if (f64)                                                                            \
+            status = sk_##name##_f64(PARAMS(SK_CALL_ARG, double) nthreads_arg.i);           \
+        else                                                                                \
+            status = sk_##name##_f32(PARAMS(SK_CALL_ARG, float) nthreads_arg.i);            \
+        Py_END_ALLOW_THREADS                                                                \
+        return PyLong_FromLong(status);                                                     \
+    }
+SK_KERNELS(SK_EXT_FUNCTION)
 
 static PyObject *ext_copy(PyObject *self, PyObject *args)
 {
@@ -137,15 +132,10 @@ static PyObject *ext_max_threads(PyObject *self, PyObject *noargs)
 }
 
 static PyMethodDef methods[] = {
-    {"softmax", ext_softmax, METH_VARARGS,
-     "softmax(f64, x, outer, n, inner, xs0, xs1, xs2, y, ys0, ys1, ys2, temperature, flags, "
-     "nthreads) -> status"},
-    {"logsumexp", ext_logsumexp, METH_VARARGS,
-     "logsumexp(f64, x, outer, n, inner, xs0, xs1, xs2, y, ys0, ys1, nthreads) -> status"},
-    {"xent", ext_xent, METH_VARARGS,
-     "xent(f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nthreads) -> status"},
-    {"softmax_backward", ext_softmax_backward, METH_VARARGS,
-     "softmax_backward(f64, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nthreads) -> status"},
+#define SK_METHOD(name, PARAMS, WORK)                                                       \
+    {#name, ext_##name, METH_VARARGS,                                                       \
+     #name "(f64, " PARAMS(SK_DOC_NAME, float) "nthreads) -> status (see softmax.h)"},
+    SK_KERNELS(SK_METHOD)
     {"copy", ext_copy, METH_VARARGS, "copy(dst, src, nbytes, nthreads): memcpy over threads."},
     {"isa", ext_isa, METH_NOARGS, "The instruction set in use (0 baseline, 1 AVX2, 2 AVX-512)."},
     {"cpu_isa", ext_cpu_isa, METH_NOARGS, "The best instruction set this CPU runs."},

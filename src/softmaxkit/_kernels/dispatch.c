@@ -13,30 +13,17 @@
 
 #include "softmax.h"
 
-#define DECLARE(sfx)                                                                      \
-    int sk_softmax_f32##sfx(const float *, const ptrdiff_t *, const ptrdiff_t *, float *,  \
-                            const ptrdiff_t *, double, int, int);                          \
-    int sk_softmax_f64##sfx(const double *, const ptrdiff_t *, const ptrdiff_t *, double *, \
-                            const ptrdiff_t *, double, int, int);                          \
-    int sk_logsumexp_f32##sfx(const float *, const ptrdiff_t *, const ptrdiff_t *, float *, \
-                              const ptrdiff_t *, int);                                     \
-    int sk_logsumexp_f64##sfx(const double *, const ptrdiff_t *, const ptrdiff_t *,         \
-                              double *, const ptrdiff_t *, int);                           \
-    int sk_xent_f32##sfx(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,   \
-                         ptrdiff_t, const double *, float *, ptrdiff_t, double *, int);     \
-    int sk_xent_f64##sfx(const double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const int64_t *,  \
-                         ptrdiff_t, const double *, double *, ptrdiff_t, double *, int);    \
-    int sk_softmax_backward_f32##sfx(const float *, ptrdiff_t, const float *, ptrdiff_t,     \
-                                     float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, double, \
-                                     int);                                                  \
-    int sk_softmax_backward_f64##sfx(const double *, ptrdiff_t, const double *, ptrdiff_t,   \
-                                     double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, int, double, \
-                                     int);
-
-DECLARE(_baseline)
+/* Each instruction set's build of every kernel (kernels_isa.c): sk_softmax_f32_avx2, ... */
+#define SK_DECLARE_ISA(name, PARAMS, sfx)                                                  \
+    int sk_##name##_f32##sfx(PARAMS(SK_PARAM, float) int nthreads);                        \
+    int sk_##name##_f64##sfx(PARAMS(SK_PARAM, double) int nthreads);
+#define SK_DECLARE_BASELINE(name, PARAMS, WORK) SK_DECLARE_ISA(name, PARAMS, _baseline)
+SK_KERNELS(SK_DECLARE_BASELINE)
 #ifdef SK_HAVE_X86_ISAS
-DECLARE(_avx2)
-DECLARE(_avx512)
+#define SK_DECLARE_AVX2(name, PARAMS, WORK) SK_DECLARE_ISA(name, PARAMS, _avx2)
+#define SK_DECLARE_AVX512(name, PARAMS, WORK) SK_DECLARE_ISA(name, PARAMS, _avx512)
+SK_KERNELS(SK_DECLARE_AVX2)
+SK_KERNELS(SK_DECLARE_AVX512)
 #endif
 
 static int current_isa = -1;
@@ -97,64 +84,18 @@ static int threads_for(ptrdiff_t work, int nthreads)
 #define DISPATCH(fn, ...) return fn##_baseline(__VA_ARGS__);
 #endif
 
-int sk_softmax_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3], float *y,
-                   const ptrdiff_t ys[3], double temperature, int flags, int nthreads)
-{
-    int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
-    DISPATCH(sk_softmax_f32, x, shape, xs, y, ys, temperature, flags, nt)
-}
-
-int sk_softmax_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3], double *y,
-                   const ptrdiff_t ys[3], double temperature, int flags, int nthreads)
-{
-    int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
-    DISPATCH(sk_softmax_f64, x, shape, xs, y, ys, temperature, flags, nt)
-}
-
-int sk_logsumexp_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3], float *y,
-                     const ptrdiff_t ys[2], int nthreads)
-{
-    int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
-    DISPATCH(sk_logsumexp_f32, x, shape, xs, y, ys, nt)
-}
-
-int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
-                     double *y, const ptrdiff_t ys[2], int nthreads)
-{
-    int nt = threads_for(shape[0] * shape[1] * shape[2], nthreads);
-    DISPATCH(sk_logsumexp_f64, x, shape, xs, y, ys, nt)
-}
-
-int sk_xent_f32(const float *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
-                ptrdiff_t ys, const double *rs, float *g, ptrdiff_t gs, double *nll, int nthreads)
-{
-    int nt = threads_for(rows * C, nthreads);
-    DISPATCH(sk_xent_f32, x, rows, C, xs, y, ys, rs, g, gs, nll, nt)
-}
-
-int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
-                ptrdiff_t ys, const double *rs, double *g, ptrdiff_t gs, double *nll,
-                int nthreads)
-{
-    int nt = threads_for(rows * C, nthreads);
-    DISPATCH(sk_xent_f64, x, rows, C, xs, y, ys, rs, g, gs, nll, nt)
-}
-
-int sk_softmax_backward_f32(const float *y, ptrdiff_t ys, const float *dy, ptrdiff_t ds,
-                            float *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
-                            double scale, int nthreads)
-{
-    int nt = threads_for(rows * n, nthreads);
-    DISPATCH(sk_softmax_backward_f32, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nt)
-}
-
-int sk_softmax_backward_f64(const double *y, ptrdiff_t ys, const double *dy, ptrdiff_t ds,
-                            double *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
-                            double scale, int nthreads)
-{
-    int nt = threads_for(rows * n, nthreads);
-    DISPATCH(sk_softmax_backward_f64, y, ys, dy, ds, dx, xs, rows, n, flags, scale, nt)
-}
+/* The public entry points, sk_softmax_f32 and the rest of softmax.h's list: the thread
+ * count bounded by the work, then the ISA's build. */
+#define SK_DEFINE_ENTRY(name, PARAMS, WORK, T, tsfx)                                       \
+    int sk_##name##tsfx(PARAMS(SK_PARAM, T) int nthreads)                                  \
+    {                                                                                      \
+        int nt = threads_for(WORK, nthreads);                                              \
+        DISPATCH(sk_##name##tsfx, PARAMS(SK_ARG, T) nt)                                    \
+    }
+#define SK_DEFINE_ENTRIES(name, PARAMS, WORK)                                              \
+    SK_DEFINE_ENTRY(name, PARAMS, WORK, float, _f32)                                       \
+    SK_DEFINE_ENTRY(name, PARAMS, WORK, double, _f64)
+SK_KERNELS(SK_DEFINE_ENTRIES)
 
 /* memcpy of nbytes split over nthreads: the bandwidth bound the benchmarks compare
  * against (reading the input once and writing the output once). */

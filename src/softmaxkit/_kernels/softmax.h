@@ -33,34 +33,45 @@ enum sk_flags {
 enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
 
 /*
+ * [Note: the kernel list] Every kernel's signature is written once, here. For each
+ * kernel, SK_<NAME>_PARAMS(P, T) calls P(kind, type, name) for its parameters in order
+ * (T is the floating type), and every kernel ends with `int nthreads` (threads to use at
+ * most, >= 1). SK_KERNELS(X) calls X(name, PARAMS, WORK) for each kernel, WORK being the
+ * number of elements it touches (what the thread count is bounded by). The prototypes
+ * below, the run-time dispatch (dispatch.c) and the Python wrapper (_ext.c) are all
+ * generated from it, so adding an argument touches this list, the kernel (kernels.inc)
+ * and its one Python call site (_backends/native.py).
+ *
+ * The kinds tell the Python wrapper how to read an argument:
+ *   p   a pointer (the address of an array's data, as a Python int)
+ *   n   a ptrdiff_t (extent or stride in elements; strides may be negative)
+ *   a3  an array of 3 ptrdiff_t, given as 3 Python ints (a2: 2)
+ *   d   a double
+ *   i   an int
+ * Each kernel returns SK_OK, SK_ENOMEM (scratch could not be allocated; outputs are then
+ * unspecified) or SK_EINVAL (a negative extent).
+ */
+
+/*
  * sk_softmax_f32 / sk_softmax_f64: softmax or log-softmax of x / temperature.
  *   x           IN   data of the view, shape[3] = {outer, n, inner}, strides xs[3]
  *   y           OUT  result, same shape, strides ys[3]. May be x itself with the same
  *                    strides (in place); must not overlap x otherwise.
  *   temperature IN   finite, > 0
  *   flags       IN   SK_LOG | SK_NEGATE
- *   nthreads    IN   threads to use at most (>= 1)
- * Returns SK_OK, SK_ENOMEM (scratch could not be allocated; y is then unspecified) or
- * SK_EINVAL (a negative extent).
  */
-int sk_softmax_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
-                   float *y, const ptrdiff_t ys[3], double temperature, int flags,
-                   int nthreads);
-int sk_softmax_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
-                   double *y, const ptrdiff_t ys[3], double temperature, int flags,
-                   int nthreads);
+#define SK_SOFTMAX_PARAMS(P, T)                                                            \
+    P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
+    P(p, T *, y) P(a3, const ptrdiff_t *, ys) P(d, double, temperature) P(i, int, flags)
 
 /*
  * sk_logsumexp_f32 / sk_logsumexp_f64: log(sum(exp(x))) over the middle axis.
  *   x        IN   shape[3] = {outer, n, inner}, strides xs[3]
  *   y        OUT  shape {outer, inner}, strides ys[2]
- *   nthreads IN   threads to use at most (>= 1)
- * Returns SK_OK, SK_ENOMEM or SK_EINVAL.
  */
-int sk_logsumexp_f32(const float *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
-                     float *y, const ptrdiff_t ys[2], int nthreads);
-int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t xs[3],
-                     double *y, const ptrdiff_t ys[2], int nthreads);
+#define SK_LOGSUMEXP_PARAMS(P, T)                                                          \
+    P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
+    P(p, T *, y) P(a2, const ptrdiff_t *, ys)
 
 /*
  * sk_xent_f32 / sk_xent_f64: softmax cross-entropy fused with its gradient, one row at a
@@ -70,14 +81,11 @@ int sk_logsumexp_f64(const double *x, const ptrdiff_t shape[3], const ptrdiff_t 
  *   rs   IN   rows per-row gradient scales (class weight / mean divisor; 0 ignores the row)
  *   g    OUT  rows x C, row stride gs: rs * (softmax(x) - onehot(y)); may be x itself
  *   nll  OUT  rows logsumexp(x) - x[y] in double (0 where rs == 0)
- * Returns SK_OK or SK_EINVAL.
  */
-int sk_xent_f32(const float *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
-                ptrdiff_t ys, const double *rs, float *g, ptrdiff_t gs, double *nll,
-                int nthreads);
-int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, const int64_t *y,
-                ptrdiff_t ys, const double *rs, double *g, ptrdiff_t gs, double *nll,
-                int nthreads);
+#define SK_XENT_PARAMS(P, T)                                                               \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, C) P(n, ptrdiff_t, xs)         \
+    P(p, const int64_t *, y) P(n, ptrdiff_t, ys) P(p, const double *, rs) P(p, T *, g)     \
+    P(n, ptrdiff_t, gs) P(p, double *, nll)
 
 /*
  * sk_softmax_backward_f32 / _f64: the vector-Jacobian product of softmax (flags 0) or
@@ -88,12 +96,27 @@ int sk_xent_f64(const double *x, ptrdiff_t rows, ptrdiff_t C, ptrdiff_t xs, cons
  *   scale IN  1 / temperature
  * Entries the forward gave no weight (y == 0; -inf for log) get 0.
  */
-int sk_softmax_backward_f32(const float *y, ptrdiff_t ys, const float *dy, ptrdiff_t ds,
-                            float *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
-                            double scale, int nthreads);
-int sk_softmax_backward_f64(const double *y, ptrdiff_t ys, const double *dy, ptrdiff_t ds,
-                            double *dx, ptrdiff_t xs, ptrdiff_t rows, ptrdiff_t n, int flags,
-                            double scale, int nthreads);
+#define SK_SOFTMAX_BACKWARD_PARAMS(P, T)                                                   \
+    P(p, const T *, y) P(n, ptrdiff_t, ys) P(p, const T *, dy) P(n, ptrdiff_t, ds)          \
+    P(p, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n)              \
+    P(i, int, flags) P(d, double, scale)
+
+#define SK_KERNELS(X)                                                                      \
+    X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
+    X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
+    X(xent, SK_XENT_PARAMS, rows * C)                                                      \
+    X(softmax_backward, SK_SOFTMAX_BACKWARD_PARAMS, rows * n)
+
+/* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
+ * `int nthreads` / `nthreads` always follows) */
+#define SK_PARAM(kind, type, name) type name,
+#define SK_ARG(kind, type, name) name,
+
+/* sk_softmax_f32, sk_softmax_f64, sk_logsumexp_f32, ... : the public entry points */
+#define SK_PROTOTYPES(name, PARAMS, WORK)                                                  \
+    int sk_##name##_f32(PARAMS(SK_PARAM, float) int nthreads);                             \
+    int sk_##name##_f64(PARAMS(SK_PARAM, double) int nthreads);
+SK_KERNELS(SK_PROTOTYPES)
 
 /* The instruction set the kernels use: the best the CPU has, or the one forced by
  * sk_set_isa. sk_set_isa returns the ISA now in use (a request the CPU cannot run

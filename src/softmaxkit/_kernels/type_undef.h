@@ -1,0 +1,29 @@
+/* Removes what type_f32.h / type_f64.h defined, so the other type can follow. */
+#undef T
+#undef V
+#undef VI
+#undef VL
+#undef VLN
+#undef F
+#undef VFMA
+#undef LOOKUP16
+#undef LOADN
+#undef STOREN
+#undef SCALE2
+#undef TWO_PROD_REM
+#undef REFINE_LOG
+#undef LANE_LOG
+#undef SPLIT_FACTOR
+#undef SPLIT_CAP
+#undef REST_BIAS
+#undef EXP_MAGIC
+#undef EXP_CLAMP
+#undef EXP_16_OVER_LN2
+#undef EXP_LN2_16_HI
+#undef EXP_LN2_16_LO
+#undef EXP_TABLE_HI
+#undef EXP_TABLE_LO
+#undef EXP_BIAS
+#undef EXP_MANT_BITS
+#undef EXP_POLY
+
