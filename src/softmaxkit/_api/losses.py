@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._backends import composite, reference
+from .._backends import composite
 from .._core import arrays
 from .._core import validation as v
 from .._core.numerics import device
@@ -332,51 +332,7 @@ def linear_cross_entropy(
     cw = _weight(fname, None, class_weight, c, np.empty(0, dt))
     v.labels(fname, np, y, c, ignore_index)
 
-    # The "mean" divisor covers all rows: each chunk is reduced as a sum, scaled at the end.
-    counted = np.ones(n, bool) if ignore_index is None else y != ignore_index
-    wy = np.where(counted, 1.0 if cw is None else cw[np.where(counted, y, 0)], 0.0)
-    denom = float(np.sum(wy))
-    per_sample = np.empty(n, dtype=dt) if reduction == "none" else None
-    total = 0.0
-    dx = np.empty_like(xx) if return_grad else None
-    dw = np.zeros_like(ww) if return_grad else None
-    db = np.zeros(c, dtype=dt) if return_grad and bb is not None else None
-    logits = np.empty((min(chunk, n), c), dtype=dt)
-    # dW += G^T X, a block of classes at a time: numpy's matmul cannot accumulate into its
-    # output, and a C x D temporary would double the memory of dW.
-    cblock = max(1, (8 << 20) // max(1, xx.shape[1] * dt.itemsize))
-    dw_tmp = np.empty((min(cblock, c), xx.shape[1]), dtype=dt) if return_grad else None
-    opts = dict(weight=cw, ignore_index=ignore_index, label_smoothing=ls)
-    for a in range(0, n, chunk):
-        z = logits[: min(chunk, n - a)]
-        np.matmul(xx[a:a + chunk], ww.T, out=z)
-        if bb is not None:
-            z += bb
-        red = "none" if reduction == "none" else "sum"
-        if return_grad:
-            loss_c, g = cross_entropy(z, y[a:a + chunk], reduction=red, grad_out=z, **opts)
-            np.matmul(g, ww, out=dx[a:a + chunk])
-            for c0 in range(0, c, cblock):
-                t = dw_tmp[: min(cblock, c - c0)]
-                np.matmul(g[:, c0:c0 + cblock].T, xx[a:a + chunk], out=t)
-                dw[c0:c0 + cblock] += t
-            if db is not None:
-                db += g.sum(axis=0)
-        else:
-            loss_c = cross_entropy(z, y[a:a + chunk], reduction=red, **opts)
-        if per_sample is not None:
-            per_sample[a:a + chunk] = loss_c
-        else:
-            total += float(loss_c)
-    if reduction == "none":
-        loss, scale = per_sample, 1.0
-    else:
-        loss, scale = reference.finish_loss(np.array([total]), reduction, denom, dt, ())
-    if not return_grad:
-        return loss
-    if scale != 1.0:
-        dx *= scale
-        dw *= scale
-        if db is not None:
-            db *= scale
-    return loss, (dx, dw, db)
+    be = backend_of(fname, xx, None)
+    return be.linear_cross_entropy(xx, ww, bb, y.astype(np.int64, copy=False), chunk=chunk,
+                                   weight=cw, ignore_index=ignore_index, ls=ls,
+                                   reduction=reduction, return_grad=return_grad)

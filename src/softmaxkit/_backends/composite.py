@@ -75,11 +75,10 @@ def nll_loss(xp, lp, y, ax, *, weight, ignore_index, reduction, return_grad):
     ys = xp.where(counted, yf, xp.zeros_like(yf))
     onehot = xp.arange(n_classes, device=dev) == ys[:, None]
     zero = nm.full(xp, 0, lp.dtype, lp)
-    neg_zero = nm.full(xp, -0.0, lp.dtype, lp)  # x + -0.0 == x for every x, -0.0 included
     wv = xp.ones((n_classes,), dtype=lp.dtype, device=dev) if weight is None else weight
-    wy = xp.where(counted, xp.sum(xp.where(onehot, wv, neg_zero), axis=1), zero)
+    wy = xp.where(counted, xp.take(wv, ys, axis=0), zero)
     with np.errstate(invalid="ignore"):
-        picked = xp.sum(xp.where(onehot, l2, neg_zero), axis=1)
+        picked = nm.pick(xp, l2, ys)
         per = xp.where(counted, -wy * picked, zero)
     loss, scale = nm.reduce_loss(xp, per, reduction, float(xp.sum(wy)), moved_shape[:-1])
     loss = xp.astype(loss, lp.dtype)

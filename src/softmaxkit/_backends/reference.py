@@ -149,3 +149,63 @@ def cross_entropy_nd(z, target, ax, *, kind, weight, ignore_index, ls, reduction
         np.copyto(np.moveaxis(grad_out, ax, -1), g.reshape(moved_shape))
         return loss, grad_out
     return loss, np.moveaxis(g.reshape(moved_shape), -1, ax)
+
+
+def linear_cross_entropy(x, w, b, y, *, chunk, weight, ignore_index, ls, reduction,
+                         return_grad, ce=cross_entropy_nd):
+    """Cross-entropy of ``x @ w.T + b`` (x: N x D, w: C x D, int64 labels y: N, checked)
+    ``chunk`` rows at a time, never forming all the logits: each chunk's logits are turned
+    into their gradient in place by ``ce`` (a backend's :func:`cross_entropy_nd`) and
+    folded into the gradients of ``x``, ``w`` and ``b``."""
+    n, c = x.shape[0], w.shape[0]
+    dt = x.dtype
+    # The "mean" divisor covers all rows: each chunk is reduced as a sum, scaled at the end.
+    counted = np.ones(n, bool) if ignore_index is None else y != ignore_index
+    wy = np.where(counted, 1.0 if weight is None else weight[np.where(counted, y, 0)], 0.0)
+    denom = float(np.sum(wy))
+    per_sample = np.empty(n, dtype=dt) if reduction == "none" else None
+    total = 0.0
+    dx = np.empty_like(x) if return_grad else None
+    dw = np.zeros_like(w) if return_grad else None
+    db = np.zeros(c, dtype=dt) if return_grad and b is not None else None
+    logits = np.empty((min(chunk, n), c), dtype=dt)
+    # dW += G^T X, a block of classes at a time: numpy's matmul cannot accumulate into its
+    # output, and a C x D temporary would double the memory of dW.
+    cblock = max(1, (8 << 20) // max(1, x.shape[1] * dt.itemsize))
+    dw_tmp = np.empty((min(cblock, c), x.shape[1]), dtype=dt) if return_grad else None
+    for a in range(0, n, chunk):
+        z = logits[: min(chunk, n - a)]
+        np.matmul(x[a:a + chunk], w.T, out=z)
+        if b is not None:
+            z += b
+        red = "none" if reduction == "none" else "sum"
+        opts = dict(kind="index", weight=weight, ignore_index=ignore_index, ls=ls,
+                    reduction=red, where=None, return_grad=return_grad,
+                    grad_out=z if return_grad else None)
+        if return_grad:
+            loss_c, g = ce(z, y[a:a + chunk], 1, **opts)
+            np.matmul(g, w, out=dx[a:a + chunk])
+            for c0 in range(0, c, cblock):
+                t = dw_tmp[: min(cblock, c - c0)]
+                np.matmul(g[:, c0:c0 + cblock].T, x[a:a + chunk], out=t)
+                dw[c0:c0 + cblock] += t
+            if db is not None:
+                db += g.sum(axis=0)
+        else:
+            loss_c = ce(z, y[a:a + chunk], 1, **opts)
+        if per_sample is not None:
+            per_sample[a:a + chunk] = loss_c
+        else:
+            total += float(loss_c)
+    if reduction == "none":
+        loss, scale = per_sample, 1.0
+    else:
+        loss, scale = finish_loss(np.array([total]), reduction, denom, dt, ())
+    if not return_grad:
+        return loss
+    if scale != 1.0:
+        dx *= scale
+        dw *= scale
+        if db is not None:
+            db *= scale
+    return loss, (dx, dw, db)

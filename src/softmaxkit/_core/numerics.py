@@ -153,6 +153,15 @@ def terms(xp, q, q_lo):
     return e + e * q_lo
 
 
+def pick(xp, a, index):
+    """``a[r, index[r]]`` for each row ``r`` of a 2-D ``a``, exactly (``take_along_axis``
+    where the library has it; else a masked sum, which turns -0.0 into 0.0)."""
+    if hasattr(xp, "take_along_axis"):
+        return xp.take_along_axis(a, xp.reshape(index, (-1, 1)), axis=1)[:, 0]
+    onehot = xp.arange(a.shape[1], device=device(a)) == index[:, None]
+    return xp.sum(xp.where(onehot, a, full(xp, 0, a.dtype, a)), axis=1)
+
+
 def count(xp, cond, axes, dtype):
     """How many entries of each slice satisfy ``cond``, in ``dtype``, with keepdims."""
     return xp.sum(xp.astype(cond, dtype), axis=axes, keepdims=True)
@@ -389,9 +398,8 @@ def cross_entropy_rows(xp, z2, target, *, kind, weight, ignore_index, ls, where,
             else target != ignore_index
         ys = xp.where(counted, target, xp.zeros_like(target))
         onehot = xp.arange(n_classes, device=dev) == ys[:, None]  # (rows, C)
-        # the picked entry summed with -0.0s: x + -0.0 == x for every x, -0.0 included
-        wy = xp.where(counted, xp.sum(xp.where(onehot, wv, -zero), axis=1), zero)
-        z_y = xp.sum(xp.where(onehot, wide, -wzero), axis=1)
+        wy = xp.where(counted, xp.take(wv, ys, axis=0), zero)
+        z_y = pick(xp, wide, ys)
         # a row where nothing weighs gives its target probability 0: -log 0 = +inf
         nll = xp.where(lse == -math.inf, full(xp, math.inf, wide.dtype, wide), lse - z_y)
         per = (1 - ls) * wy * nll
