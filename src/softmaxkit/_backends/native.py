@@ -305,7 +305,7 @@ def _fused(z, t, ax, w, ignore_index, reduction, go):
     scale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
     g2 = None
     if go is not None:
-        g2 = np.moveaxis(go, ax, -1).reshape(-1, z2.shape[1])
+        g2 = reference.class_last(go, ax).reshape(-1, z2.shape[1])
         if not np.shares_memory(g2, go):
             g2 = None
     out = g2 if g2 is not None else np.empty_like(z2)
@@ -315,9 +315,9 @@ def _fused(z, t, ax, w, ignore_index, reduction, go):
     loss, _ = reference.finish_loss(wy * nll, reduction, denom, z.dtype, moved_shape[:-1])
     if go is not None:
         if g2 is None:
-            np.copyto(np.moveaxis(go, ax, -1), out.reshape(moved_shape))
+            np.copyto(reference.class_last(go, ax), out.reshape(moved_shape))
         return loss, go
-    return loss, np.moveaxis(out.reshape(moved_shape), -1, ax)
+    return loss, reference.class_back(out.reshape(moved_shape), ax)
 
 
 def linear_cross_entropy(x, w, b, y, **kwargs):
