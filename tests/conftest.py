@@ -167,3 +167,16 @@ def assert_usage_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
     assert message.startswith("softmaxkit: error: "), message
     for fragment in fragments:
         assert fragment in message, (fragment, message)
+
+
+def pytest_configure(config):
+    # Many tests fit on purpose for a few epochs (interrupts, persistence, plots): the
+    # ConvergenceWarning that says so is tested where it is the subject
+    # (test_classifier.py) and let through everywhere else; every other warning is an
+    # error (pyproject.toml).
+    try:
+        import sklearn.exceptions  # noqa: F401
+    except ImportError:
+        return
+    config.addinivalue_line("filterwarnings",
+                            "ignore::sklearn.exceptions.ConvergenceWarning")

@@ -3,6 +3,8 @@ and the estimator's own behaviour."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -28,6 +30,26 @@ SoftmaxClassifier = sk.SoftmaxClassifier
 @parametrize_with_checks([SoftmaxClassifier(max_epochs=60)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+def test_the_epoch_limit_warns_and_convergence_does_not():
+    from sklearn.datasets import load_iris
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    with pytest.warns(ConvergenceWarning, match="max_epochs=2 before the training loss"):
+        SoftmaxClassifier(max_epochs=2, random_state=0).fit(X, y)
+    for data in (X, load_iris(return_X_y=True)[0]):  # standardized and raw
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the defaults converge on iris: no warning
+            clf = SoftmaxClassifier(random_state=0).fit(data, y)
+        assert clf.n_iter_ < clf.max_epochs
+    with pytest.warns(ConvergenceWarning, match="validation accuracy"):
+        SoftmaxClassifier(max_epochs=3, early_stopping=True, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # partial_fit is one epoch by design
+        SoftmaxClassifier().partial_fit(X, y, classes=np.unique(y))
 
 
 def _split(loader):

@@ -113,7 +113,7 @@ def test_default_precision_is_eight_digits_after_the_point():
             lambda: sk.softmax(X, temperature=2.0),
             {"temperature": 2.0},
         ),
-        (["logsumexp", 1, 2, 3], lambda: sk.logsumexp(X), {"function": "logsumexp", "axis": None}),
+        (["logsumexp", 1, 2, 3], lambda: sk.logsumexp(X), {"function": "logsumexp", "axis": -1}),
         (
             ["smooth-max", "--k", 10, 1, 2],
             lambda: sk.smooth_max([1.0, 2.0], k=10),
@@ -215,7 +215,7 @@ def test_stdin_axis_0_and_logsumexp_over_all():
     a = np.array([[1.0, 2], [4, 3], [5, 5]])
     doc = json.loads(ok(run("softmax", "--axis", 0, "--json", input=text)))
     assert doc["axis"] == 0 and doc["result"] == encode(sk.softmax(a, axis=0))
-    doc = json.loads(ok(run("logsumexp", "--json", input=text)))
+    doc = json.loads(ok(run("logsumexp", "--axis", "none", "--json", input=text)))
     assert doc["result"] == float(sk.logsumexp(a))
     np.testing.assert_allclose(doc["result"], sp.logsumexp(a), rtol=1e-15)
 
@@ -595,3 +595,67 @@ def test_readme_command_line_examples(command, expected):
     assert argv[0] == "softmaxkit"
     r = run(*argv[1:], input=stdin)
     assert (r.stdout + r.stderr).rstrip("\n") == expected
+
+
+# ------------------------------------------------------------ what a new user found
+
+
+def test_non_utf8_stdin_is_named_not_shown_as_escapes():
+    r = subprocess.run([sys.executable, "-m", "softmaxkit", "softmax"], input=b"\xff\xfe1\n",
+                       capture_output=True, timeout=TIMEOUT)
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    message = r.stderr.decode()
+    assert "stdin: not UTF-8 text" in message and "udcff" not in message
+
+
+def test_row_lengths_are_counted_in_english():
+    assert_usage_error(run("softmax", input="1 2\n3\n"),
+                       "row 2 has 1 number but row 1 has 2 numbers")
+
+
+def test_an_unknown_option_points_to_the_commands_help():
+    assert_usage_error(run("softmax", 1, 2, 3, "--bogus"), "--bogus",
+                       "see 'softmaxkit softmax --help'")
+
+
+def test_precision_with_output_is_an_error_not_ignored(tmp_path):
+    assert_usage_error(run("softmax", "--precision", 3, "--output", tmp_path / "p.csv", 1, 2),
+                       "--precision")
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_every_number_command_works_on_rows_by_default():
+    rows = "1 2 3\n4 5 9\n"
+    lse = floats(ok(run("logsumexp", input=rows)))
+    smax = floats(ok(run("smooth-max", input=rows)))
+    assert len(lse) == len(smax) == 2  # one number per row from both
+    np.testing.assert_allclose(lse, sp.logsumexp([[1, 2, 3], [4, 5, 9]], axis=1), rtol=1e-8)
+    (total,) = floats(ok(run("logsumexp", "--axis", "none", input=rows)))
+    np.testing.assert_allclose(total, sp.logsumexp([1, 2, 3, 4, 5, 9]), rtol=1e-8)
+    assert "each row" in ok(run("logsumexp", "--help"))
+
+
+def test_a_csv_header_is_read_the_same_everywhere(tmp_path):
+    (tmp_path / "h.csv").write_text("a;b;c\n1;2;3\n4;5;6\n")
+    out = lines(ok(run("softmax", "--input", tmp_path / "h.csv")))
+    np.testing.assert_allclose(out, sp.softmax([[1, 2, 3], [4, 5, 6]], axis=1), rtol=1e-7)
+
+
+def test_dir_shows_the_public_names_only():
+    names = dir(sk)
+    assert "softmax" in names and "SoftmaxClassifier" in names
+    assert "version" not in names and "PackageNotFoundError" not in names
+
+
+def test_demo_refuses_an_empty_out():
+    assert_usage_error(run("demo", "--out", ""), "--out", "empty")
+
+
+def test_demo_without_matplotlib_makes_no_folder(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None; "
+            "from softmaxkit._cli.main import main; sys.exit(main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, "demo", "--out", str(tmp_path / "d"),
+                        "--quiet"], capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr
+    assert "matplotlib" in r.stdout and not (tmp_path / "d").exists()

@@ -152,3 +152,24 @@ def test_native_backward_matches_the_numpy_path(dtype, rtol, log, rng):
             ref = bwd(y, dy, axis, temperature=0.8)
         assert got.dtype == dtype and np.all(np.isfinite(got))
         np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * np.abs(ref).max())
+
+
+def test_log_softmax_backward_leaves_dead_entries_out_as_documented():
+    # README, "log_softmax_backward and -inf / masked entries": the sum runs over the live
+    # entries, the dead ones get 0; PyTorch sums every dy and passes dy through there
+    x = np.array([[1.0, -np.inf, 2.0, 0.5]])
+    logp = sk.log_softmax(x)
+    dy = np.array([[0.3, 5.0, -1.0, 0.2]])
+    got = sk.log_softmax_backward(logp, dy)
+    live = np.isfinite(logp)
+    want = np.where(live, dy - np.exp(logp) * np.sum(dy[live]), 0.0)
+    np.testing.assert_allclose(got, want, rtol=1e-15)
+    assert got[0, 1] == 0
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x, requires_grad=True)
+    torch.log_softmax(t, dim=1).backward(torch.tensor(dy))
+    assert t.grad[0, 1] == 5.0  # PyTorch passes dy through at the dead entry
+    dy0 = np.where(live, dy, 0.0)  # with dy 0 there, the two agree
+    t.grad = None
+    torch.log_softmax(t, dim=1).backward(torch.tensor(dy0))
+    np.testing.assert_allclose(sk.log_softmax_backward(logp, dy0), t.grad.numpy(), rtol=1e-12)

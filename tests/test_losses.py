@@ -277,7 +277,7 @@ def test_linear_cross_entropy_never_forms_all_logits(rng):
 
 def test_linear_cross_entropy_bad_input(rng):
     x, w = np.zeros((3, 4)), np.zeros((5, 4))
-    with pytest.raises(ValueError, match=r"'x' must be \(N, D\) and 'weight' \(C, D\)"):
+    with pytest.raises(ValueError, match=r"'x' must be \(\.\.\., D\) and 'weight' \(C, D\)"):
         sk.linear_cross_entropy(x, np.zeros((5, 3)), None, np.zeros(3, int))
     with pytest.raises(ValueError, match=r"'bias' must have shape \(5,\)"):
         sk.linear_cross_entropy(x, w, np.zeros(4), np.zeros(3, int))
@@ -285,3 +285,38 @@ def test_linear_cross_entropy_bad_input(rng):
         sk.linear_cross_entropy(x, w, None, np.zeros(3, int), chunk_size=0)
     with pytest.raises(ValueError, match=r"target 7 at position \(1,\)"):
         sk.linear_cross_entropy(x, w, None, np.array([0, 7, 1]))
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_linear_cross_entropy_takes_what_torch_takes(reduction, rng):
+    """An unbatched sample, probability targets (PyTorch's F.linear_cross_entropy), and
+    leading batch dimensions (flattened into rows: PyTorch 2.13 refuses them)."""
+    d, c = 6, 9
+    w, b = rng.normal(size=(c, d)), rng.normal(size=c)
+    p = sk.softmax(rng.normal(size=(4, c)))
+    cases = [(rng.normal(size=d), np.int64(3)),                       # one sample, an index
+             (rng.normal(size=d), p[0]),                              # one sample, probs
+             (rng.normal(size=(4, d)), p)]                            # a batch, probs
+    for x, y in cases:
+        loss, (dx, dw, db) = sk.linear_cross_entropy(x, w, b, y, chunk_size=3,
+                                                     reduction=reduction, return_grad=True)
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        tl = TF.linear_cross_entropy(xt, wt, torch.tensor(y), linear_bias=bt,
+                                     reduction=reduction)
+        tl.sum().backward()
+        assert np.shape(loss) == tuple(tl.shape) and dx.shape == x.shape
+        np.testing.assert_allclose(loss, tl.detach().numpy(), rtol=1e-12)
+        for ours, theirs in ((dx, xt), (dw, wt), (db, bt)):
+            np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-11, atol=1e-14)
+    x = rng.normal(size=(2, 5, d))
+    y = rng.integers(0, c, size=(2, 5))
+    loss, (dx, _, _) = sk.linear_cross_entropy(x, w, b, y, reduction=reduction,
+                                               return_grad=True)
+    flat, (dflat, _, _) = sk.linear_cross_entropy(x.reshape(10, d), w, b, y.reshape(10),
+                                                  reduction=reduction, return_grad=True)
+    np.testing.assert_array_equal(np.ravel(loss), np.ravel(flat))
+    assert np.shape(loss) == ((2, 5) if reduction == "none" else ())
+    np.testing.assert_array_equal(dx, dflat.reshape(2, 5, d))
+    with pytest.raises(ValueError, match="'target' must be class indices of shape \\(2, 5\\)"):
+        sk.linear_cross_entropy(x, w, b, y.reshape(10))

@@ -89,3 +89,35 @@ def test_bad_input(tmp_path, args, fragments):
     r = run(*args, cwd=tmp_path)
     assert_usage_error(r, *fragments)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.png", "afile"]
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["output-range", "--ns", "1e15"], ["--ns", "integers from 1 to 10000000"]),
+    (["output-range", "--ns", "2,1e9"], ["--ns", "integers from 1 to 10000000"]),
+    (["softmax-vs-input", "--values", "1e308,-1e308,0"], ["spans", "at most"]),
+    (["agreement", "--values", "inf,1"], ["must be finite"]),
+    (["smooth-max-vs-max", "--ks", "nan"], ["'ks' must be finite numbers > 0"]),
+    (["softmax-vs-input", "--seed", "-1"], ["--seed", "an integer >= 0", "-1"]),
+    (["loss-curve", "--dataset", "iris", "--target", "y"], ["--target", "PATH.csv"]),
+])
+def test_sizes_and_values_are_bounded(tmp_path, args, fragments):
+    r = run(*args, "--out", tmp_path / "f.png")
+    assert_usage_error(r, *fragments)
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_constant_values_draw_without_warnings(tmp_path):
+    r = run("agreement", "--values", "1e308,1e308", "--out", tmp_path / "f.png")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert_png(tmp_path / "f.png")
+
+
+def test_classifier_figures_from_a_csv_with_a_target(tmp_path):
+    rng = np.random.default_rng(0)
+    lines = ["label,x1,x2"] + [f"{i % 2},{rng.normal() + 3 * (i % 2)},{rng.normal()}"
+                               for i in range(60)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    r = run("confusion-matrix", "--dataset", tmp_path / "d.csv", "--target", "label",
+            "--quiet", "--out", tmp_path / "f.png")
+    assert r.returncode == 0, r.stderr
+    assert_png(tmp_path / "f.png")

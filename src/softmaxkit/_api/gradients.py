@@ -88,8 +88,16 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
                          temperature: float = 1.0) -> np.ndarray:
     r"""Gradient through ``logp = log_softmax(x / temperature)``, from the output ``logp``.
 
-    ``dx = (dy - exp(logp) * sum(dy)) / temperature`` along ``axis``; entries with
-    ``logp == -inf`` (masked out or ``-inf`` inputs) get 0 and their ``dy`` is ignored.
+    ``dx = (dy - exp(logp) * sum'(dy)) / temperature`` along ``axis``, where ``sum'``
+    runs over the live entries only. Entries with ``logp == -inf`` (masked out, or ``-inf``
+    inputs) are constants of the forward: they get 0 and their ``dy`` takes no part in the
+    sum.
+
+    Notes
+    -----
+    PyTorch's ``LogSoftmax`` backward sums ``dy`` over every entry and returns ``dy``
+    itself at the ``-inf`` ones. The two agree whenever ``dy`` is 0 there, as it is for any
+    loss that reads only live log-probabilities.
 
     Examples
     --------

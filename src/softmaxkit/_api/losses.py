@@ -261,12 +261,13 @@ def linear_cross_entropy(
 
     Parameters
     ----------
-    x : array_like, shape (N, D)
+    x : array_like, shape (..., D)
+        One sample (D,), a batch (N, D), or batches with leading dimensions.
     weight : array_like, shape (C, D)
         PyTorch's ``Linear`` layout.
     bias : array_like, shape (C,), or None
-    target : array_like of int, shape (N,)
-        Class indices.
+    target : array_like, shape (...) of int, or (..., C) of float
+        Class indices (x's leading shape), or class probabilities.
     chunk_size : int, optional
         Rows per chunk; default: as many as fit 1/16 of the full logits, within 16 to
         256 MiB.
@@ -280,8 +281,18 @@ def linear_cross_entropy(
     Returns
     -------
     loss : float or ndarray
+        With ``reduction="none"``, x's leading shape.
     grads : tuple of ndarray
-        Only with ``return_grad``; ``dbias`` is None when ``bias`` is.
+        Only with ``return_grad``; ``dx`` has x's shape, ``dbias`` is None when ``bias``
+        is.
+
+    Notes
+    -----
+    The semantics are those of ``torch.nn.functional.linear_cross_entropy`` (an unbatched
+    1-D ``x`` with a 0-d class index or (C,) probabilities; probability targets, with
+    "mean" dividing by the number of samples), except that ``ignore_index`` defaults to
+    None (no class is ignored) where PyTorch maps None to -100. Leading batch dimensions,
+    which PyTorch 2.13 refuses, are flattened: the loss is that of all the rows together.
 
     Examples
     --------
@@ -300,12 +311,14 @@ def linear_cross_entropy(
                                           target=target))
     xx = v.as_float_array(fname, x, "x")
     ww = v.as_float_array(fname, weight, "weight")
-    if xx.ndim != 2 or ww.ndim != 2 or xx.shape[1] != ww.shape[1]:
+    if xx.ndim < 1 or ww.ndim != 2 or xx.shape[-1] != ww.shape[1]:
         raise ValueError(
-            f"{fname}: 'x' must be (N, D) and 'weight' (C, D); got {xx.shape} and {ww.shape}"
+            f"{fname}: 'x' must be (..., D) and 'weight' (C, D); got {xx.shape} and {ww.shape}"
         )
     dt = np.result_type(xx.dtype, ww.dtype)
-    xx, ww = xx.astype(dt, copy=False), ww.astype(dt, copy=False)
+    lead = xx.shape[:-1]
+    x_shape = xx.shape
+    xx, ww = xx.reshape(-1, xx.shape[-1]).astype(dt, copy=False), ww.astype(dt, copy=False)
     n, c = xx.shape[0], ww.shape[0]
     bb = None
     if bias is not None:
@@ -313,9 +326,16 @@ def linear_cross_entropy(
         if bb.shape != (c,):
             raise ValueError(f"{fname}: 'bias' must have shape ({c},), got {bb.shape}")
     y = np.asarray(target)
-    if y.dtype.kind not in "iu" or y.shape != (n,):
+    if y.dtype.kind in "iu" and y.shape == lead:
+        kind, y = "index", y.reshape(-1).astype(np.int64, copy=False)
+    elif y.dtype.kind == "f" and y.shape == lead + (c,):
+        kind, y = "prob", y.reshape(-1, c).astype(dt, copy=False)
+        if ignore_index is not None:
+            raise ValueError(f"{fname}: 'ignore_index' applies to class-index targets only")
+    else:
         raise ValueError(
-            f"{fname}: 'target' must be ({n},) class indices, got {y.shape} of dtype {y.dtype}"
+            f"{fname}: 'target' must be class indices of shape {lead} or probabilities of "
+            f"shape {lead + (c,)}, got {y.shape} of dtype {y.dtype}"
         )
     if chunk_size is None:
         # 1/16 of the full logits, within [16, 256] MiB: few rows per chunk make thin
@@ -330,9 +350,16 @@ def linear_cross_entropy(
     return_grad = v.flag(fname, return_grad, "return_grad")
     ls = v.loss_options(fname, ignore_index, label_smoothing, reduction)
     cw = _weight(fname, None, class_weight, c, np.empty(0, dt))
-    v.labels(fname, np, y, c, ignore_index)
-
+    if kind == "index":
+        v.labels(fname, np, y, c, ignore_index)
     be = backend_of(fname, xx, None)
-    return be.linear_cross_entropy(xx, ww, bb, y.astype(np.int64, copy=False), chunk=chunk,
-                                   weight=cw, ignore_index=ignore_index, ls=ls,
-                                   reduction=reduction, return_grad=return_grad)
+    res = be.linear_cross_entropy(xx, ww, bb, y, kind=kind, chunk=chunk, weight=cw,
+                                  ignore_index=ignore_index, ls=ls, reduction=reduction,
+                                  return_grad=return_grad)
+    loss, grads = res if return_grad else (res, None)
+    if reduction == "none":
+        loss = numpy_result(loss.reshape(lead))
+    if not return_grad:
+        return loss
+    dx, dw, db = grads
+    return loss, (dx.reshape(x_shape), dw, db)

@@ -162,18 +162,22 @@ def cross_entropy_nd(z, target, ax, *, kind, weight, ignore_index, ls, reduction
     return loss, class_back(g.reshape(moved_shape), ax)
 
 
-def linear_cross_entropy(x, w, b, y, *, chunk, weight, ignore_index, ls, reduction,
+def linear_cross_entropy(x, w, b, y, *, kind, chunk, weight, ignore_index, ls, reduction,
                          return_grad, ce=cross_entropy_nd):
-    """Cross-entropy of ``x @ w.T + b`` (x: N x D, w: C x D, int64 labels y: N, checked)
+    """Cross-entropy of ``x @ w.T + b`` (x: N x D, w: C x D; y: N checked int64 labels, or
+    N x C probabilities)
     ``chunk`` rows at a time, never forming all the logits: each chunk's logits are turned
     into their gradient in place by ``ce`` (a backend's :func:`cross_entropy_nd`) and
     folded into the gradients of ``x``, ``w`` and ``b``."""
     n, c = x.shape[0], w.shape[0]
     dt = x.dtype
     # The "mean" divisor covers all rows: each chunk is reduced as a sum, scaled at the end.
-    counted = np.ones(n, bool) if ignore_index is None else y != ignore_index
-    wy = np.where(counted, 1.0 if weight is None else weight[np.where(counted, y, 0)], 0.0)
-    denom = float(np.sum(wy))
+    if kind == "index":
+        counted = np.ones(n, bool) if ignore_index is None else y != ignore_index
+        wy = np.where(counted, 1.0 if weight is None else weight[np.where(counted, y, 0)], 0.0)
+        denom = float(np.sum(wy))
+    else:  # probabilities: the mean is over the samples, as PyTorch's
+        denom = float(n)
     per_sample = np.empty(n, dtype=dt) if reduction == "none" else None
     total = 0.0
     dx = np.empty_like(x) if return_grad else None
@@ -190,7 +194,7 @@ def linear_cross_entropy(x, w, b, y, *, chunk, weight, ignore_index, ls, reducti
         if b is not None:
             z += b
         red = "none" if reduction == "none" else "sum"
-        opts = dict(kind="index", weight=weight, ignore_index=ignore_index, ls=ls,
+        opts = dict(kind=kind, weight=weight, ignore_index=ignore_index, ls=ls,
                     reduction=red, where=None, return_grad=return_grad,
                     grad_out=z if return_grad else None)
         if return_grad:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import zipfile
@@ -19,15 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from .._core.atomic import atomic_write
+from .errors import UsageError
+from .table import numbers, read_table
 
 EXIT_USAGE = 2
+DEFAULT_PRECISION = 8
 
 # Tokens such as -1e5, -inf or -.5 are numbers, not options.
 _NEGATIVE_NUMBER = re.compile(r"^-(\d|\.\d|inf(inity)?$|nan$)", re.IGNORECASE)
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line on stderr with exit status 2."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,11 +69,14 @@ def parse_rows(text: str, source: str, *, keep_2d: bool = False) -> np.ndarray:
     width = len(rows[0])
     for i, row in enumerate(rows[1:], 2):
         if len(row) != width:
-            raise UsageError(
-                f"{source}: row {i} has {len(row)} numbers but row 1 has {width}"
-            )
+            raise UsageError(f"{source}: row {i} has {_numbers(len(row))} but row 1 has "
+                             f"{_numbers(width)}")
     arr = np.array(rows, dtype=np.float64)
     return arr[0] if len(rows) == 1 and not keep_2d else arr
+
+
+def _numbers(n: int) -> str:
+    return "1 number" if n == 1 else f"{n} numbers"
 
 
 def _read_file(path: str) -> np.ndarray:
@@ -83,9 +86,14 @@ def _read_file(path: str) -> np.ndarray:
         raise UsageError(
             f"{path}: unsupported input format {suffix!r} (use .npy, .csv or .txt)"
         )
+    if suffix == ".csv":  # the CSV rules of every command (a header row is skipped)
+        table = read_table(path)
+        if not table.rows:
+            raise UsageError(f"{path}: no numbers found")
+        return numbers(table)
     try:
-        if suffix != ".npy":
-            # utf-8-sig: spreadsheets start their CSV files with a byte-order mark
+        if suffix == ".txt":
+            # utf-8-sig: spreadsheets start their text files with a byte-order mark
             return parse_rows(p.read_text(encoding="utf-8-sig"), path, keep_2d=True)
         arr = np.load(p, allow_pickle=False)
     except UsageError:
@@ -111,7 +119,14 @@ def read_input(args) -> np.ndarray:
         return parse_rows(" ".join(args.numbers), "arguments")
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError("no numbers given: pass them as arguments, on stdin, or with --input")
-    return parse_rows(sys.stdin.read(), "stdin")
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"stdin: not UTF-8 text ({exc.reason} at byte {exc.start})") \
+                from None
+    return parse_rows(data, "stdin")
 
 
 def parse_axis(text: str | None):
@@ -145,6 +160,7 @@ positive = arg_type(float, lambda v: math.isfinite(v) and v > 0, "a finite numbe
 precision = arg_type(int, lambda v: 1 <= v <= 17, "between 1 and 17")
 fraction = arg_type(float, lambda v: 0 < v < 1, "between 0 and 1")
 count = arg_type(int, lambda v: v >= 1, ">= 1")
+seed = arg_type(int, lambda v: 0 <= v < 2**63, "an integer >= 0")
 
 
 # -------------------------------------------------------------------------- output
@@ -204,13 +220,31 @@ def emit(args, result, meta: dict) -> None:
     result = np.asarray(result)
     if getattr(args, "output", None) and args.json:
         raise UsageError("--json prints to stdout; it cannot be combined with --output")
+    if getattr(args, "output", None) and args.precision is not None:
+        raise UsageError("--precision sets the digits printed; --output files keep every "
+                         "digit (leave --precision out)")
     if getattr(args, "output", None):
         _write_atomic(args.output, result)
         return
     if args.json:
         print(json.dumps({**meta, "result": _json_value(result)}))
     else:
-        print(_format(result, args.precision))
+        print(_format(result, DEFAULT_PRECISION if args.precision is None else args.precision))
+
+
+def check_output_file(path: str, what: str = "cannot write") -> None:
+    """Before any work: ``path`` can be written (its directory exists and is writable, and
+    it is not a directory)."""
+    p = Path(path)
+    if not str(path).strip():
+        raise UsageError("the output path is empty")
+    directory = p.parent if str(p.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"{path}: {what}: directory {str(directory)!r} does not exist")
+    if p.is_dir():
+        raise UsageError(f"{path}: {what}: it is a directory")
+    if not os.access(directory, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{path}: {what}: permission denied")
 
 
 def add_number_options(p: argparse.ArgumentParser, default_axis: str) -> None:
@@ -219,9 +253,11 @@ def add_number_options(p: argparse.ArgumentParser, default_axis: str) -> None:
     p.add_argument("--input", metavar="FILE", help="read an array from a .npy or .csv file")
     p.add_argument("--output", metavar="FILE", help="write the result to a .npy or .csv file")
     p.add_argument(
-        "--axis", metavar="AXIS", help=f"axis or comma-separated axes (default: {default_axis})"
+        "--axis", metavar="AXIS",
+        help=f"axis, comma-separated axes, or none for all (default: {default_axis})"
     )
     p.add_argument(
-        "--precision", type=precision, default=8, metavar="N", help="digits shown (default: 8)"
+        "--precision", type=precision, metavar="N",
+        help=f"digits shown after the point (default: {DEFAULT_PRECISION}); not with --output"
     )
     p.add_argument("--json", action="store_true", help="print JSON with full precision")

@@ -23,6 +23,7 @@ from .training import load_split
 from .training import train as fit
 
 FORMATS = (".png", ".svg", ".pdf")
+MAX_N = 10_000_000  # output-range: each N draws N numbers (80 MB at this bound)
 IMAGE_SHAPES = {"digits": (8, 8), "fashion-mnist": (28, 28)}
 # the demo's grid: learning rates x cs231n-style regularization strengths
 GRID_LEARNING_RATES = (1e-3, 1e-2, 1e-1)
@@ -48,13 +49,19 @@ def _values(args, *, two_d=False):
     return arr
 
 
-def _numbers(text, option, *, integer=False):
-    arr = parse_rows(text.replace(";", " "), option)
+def _numbers(text, option, *, integer=False, high=None):
+    """A list of at most 1000 numbers (integers up to ``high`` with ``integer``); the
+    figure itself checks the rest (finite, > 0) and says so in its own words."""
+    arr = np.atleast_1d(parse_rows(text.replace(";", " "), option))
     if arr.ndim != 1:
         raise UsageError(f"{option}: expected one list of numbers")
+    if arr.size > 1000:
+        raise UsageError(f"{option}: at most 1000 values, got {arr.size}")
     if integer:
-        if not np.all(arr == np.round(arr)):
-            raise UsageError(f"{option}: expected integers, got {text!r}")
+        with np.errstate(invalid="ignore"):
+            whole = np.all(np.isfinite(arr) & (arr == np.round(arr)))
+        if not whole or (high is not None and np.any(arr > high)):
+            raise UsageError(f"{option}: expected integers from 1 to {high}, got {text!r}")
         return arr.astype(np.int64)
     return arr
 
@@ -98,7 +105,8 @@ FIGURES = {spec.name: spec for spec in (
         "With N inputs the outputs average 1/N: the largest and smallest outputs of softmax "
         "over N random numbers fall as N grows, while every sum stays 1.",
         lambda a, _: plot.output_range(
-            **_kwargs(a, ns=("ns", lambda t: _numbers(t, "--ns", integer=True)),
+            **_kwargs(a, ns=("ns", lambda t: _numbers(t, "--ns", integer=True,
+                                                      high=MAX_N)),
                       seed=("seed", int))),
         ("ns", "seed")),
     FigureSpec(
@@ -160,7 +168,7 @@ FIGURES = {spec.name: spec for spec in (
         "learning rate and regularization strength; the best pair is outlined.",
         _grid, classifier=True),
 )}
-CLASSIFIER_OPTIONS = ("dataset", "epochs", "random_state")
+CLASSIFIER_OPTIONS = ("dataset", "target", "epochs", "random_state")
 
 
 @dataclass
@@ -176,9 +184,10 @@ class Trained:
     rows: list
 
 
-def train(dataset: str, *, epochs=None, random_state=0, quiet=False, compare=False) -> Trained:
-    """Train on a bundled dataset or Fashion-MNIST as ``softmaxkit train`` does."""
-    ns = argparse.Namespace(dataset=dataset, target=None, data_dir=None, test_size=0.25,
+def train(dataset: str, *, epochs=None, random_state=0, quiet=False, compare=False,
+          target=None) -> Trained:
+    """Train on a bundled dataset, Fashion-MNIST or a CSV as ``softmaxkit train`` does."""
+    ns = argparse.Namespace(dataset=dataset, target=target, data_dir=None, test_size=0.25,
                             epochs=epochs, random_state=random_state, save=None,
                             compare=compare, quiet=quiet)
     res = fit(ns)

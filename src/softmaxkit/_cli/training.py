@@ -7,9 +7,7 @@ takes raw features. Errors are raised as UsageError (one line on stderr, exit 2)
 
 from __future__ import annotations
 
-import csv
 import time
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -17,6 +15,7 @@ import numpy as np
 from .._core import optional
 from .._core.datasets import load_fashion_mnist
 from .base import UsageError
+from .table import numbers, one_column_hint, read_table
 
 BUNDLED = ("iris", "digits", "wine", "breast_cancer")
 
@@ -31,46 +30,32 @@ def classifier_class():
 
 
 def read_csv(path: str, target: str | None):
-    """(X, y, feature names) from a CSV with a header row; the target column is ``target``
-    (default: the last column) and may hold strings; every other column must be numeric."""
-    p = Path(path)
+    """(X, y, feature names or None) from a CSV file (:mod:`.table`'s rules): the target
+    is the column named ``target`` (default: the last) and may hold strings; every other
+    column must hold finite numbers."""
+    table = read_table(path)
+    if not table.rows:
+        raise UsageError(f"{path}: no data rows")
+    if table.width < 2:
+        raise UsageError(one_column_hint(table))
+    if target is None:
+        col = table.width - 1
+    elif table.header is None:
+        raise UsageError(f"--target: {path} has no header row to name columns by (its first "
+                         "row is numbers); leave --target out to use the last column")
+    elif target in table.header:
+        col = table.header.index(target)
+    else:
+        raise UsageError(f"{path}: no column {target!r} (columns: {', '.join(table.header)})")
+    features = [j for j in range(table.width) if j != col]
+    X = numbers(table, features, finite=True)
+    y = np.array([row[col] for row in table.rows])
     try:
-        with open(p, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 2:
-        raise UsageError(f"{path}: needs a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
-    col = len(header) - 1 if target is None else (header.index(target) if target in header
-                                                  else None)
-    if col is None:
-        raise UsageError(f"{path}: no column {target!r} (columns: {', '.join(header)})")
-    X, y = [], []
-    for lineno, row in enumerate(rows[1:], 2):
-        if len(row) != len(header):
-            raise UsageError(f"{path}: line {lineno} has {len(row)} fields, the header "
-                             f"{len(header)}")
-        feats = []
-        for j, cell in enumerate(row):
-            if j == col:
-                continue
-            try:
-                feats.append(float(cell))
-            except ValueError:
-                raise UsageError(f"{path}: line {lineno}, column {header[j]!r}: {cell!r} is "
-                                 "not a number") from None
-        X.append(feats)
-        y.append(row[col].strip())
-    yarr = np.array(y)
-    try:
-        yarr = yarr.astype(np.int64)
+        y = y.astype(np.int64)
     except ValueError:
         pass
-    return np.array(X, dtype=np.float64), yarr, [h for j, h in enumerate(header) if j != col]
+    names = None if table.header is None else [table.header[j] for j in features]
+    return X, y, names
 
 
 def load_split(args):
@@ -93,8 +78,15 @@ def load_split(args):
     else:
         raise UsageError(f"--dataset: {args.dataset!r} is not one of {', '.join(BUNDLED)}, "
                          "fashion-mnist or a .csv file")
-    if len(np.unique(y)) < 2:
+    labels, counts = np.unique(y, return_counts=True)
+    if len(labels) < 2:
         raise UsageError(f"{args.dataset}: the target has fewer than 2 classes")
+    if counts.min() < 2:
+        lonely = [str(c) for c in labels[counts < 2]]
+        shown = ", ".join(lonely[:5]) + (f" and {len(lonely) - 5} more" if len(lonely) > 5
+                                         else "")
+        raise UsageError(f"{args.dataset}: {len(lonely)} of {len(labels)} classes have a single "
+                         f"sample ({shown}); the stratified split needs 2 of each")
     try:
         Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=args.test_size, stratify=y,
                                               random_state=args.random_state)
@@ -126,6 +118,7 @@ class TrainResult(NamedTuple):
     n_train: int
     n_features: int
     feature_scale: np.ndarray  # the standard deviations the weights were divided by
+    feature_names: list | None  # the CSV's column names, saved with the model
 
 
 def train(args) -> TrainResult:
@@ -159,7 +152,7 @@ def train(args) -> TrainResult:
         rows.append(("scikit-learn LogisticRegression", lr.score(Ztr, ytr), lr.score(Zte, yte),
                      log_loss(yte, lr.predict_proba(Zte), labels=lr.classes_), lr_time,
                      int(np.max(lr.n_iter_))))
-    return TrainResult(clf, Xte, yte, rows, len(ytr), Xtr.shape[1], sd)
+    return TrainResult(clf, Xte, yte, rows, len(ytr), Xtr.shape[1], sd, names)
 
 
 def comparison_table(rows) -> str:
@@ -171,10 +164,14 @@ def comparison_table(rows) -> str:
     return "\n".join(lines)
 
 
-def save(clf, path) -> None:
-    """``--save``: write the model, or say why not (UsageError)."""
+def save(clf, path, feature_names=None) -> None:
+    """``--save``: write the model, or say why not (UsageError). ``feature_names`` (a
+    CSV's columns) go into the model, so predict matches columns by name."""
     if not path:
         return
+    clf.set_params(verbose=0)  # the progress bar was for this run, not the model's users
+    if feature_names is not None:
+        clf.feature_names_in_ = np.asarray(feature_names, dtype=object)
     try:
         clf.save(path)
     except OSError as exc:

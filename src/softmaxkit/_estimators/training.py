@@ -16,10 +16,17 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+try:
+    from sklearn.exceptions import ConvergenceWarning
+except ImportError:  # the Dask fit's workers need not have scikit-learn
+    class ConvergenceWarning(UserWarning):
+        """The epoch limit stopped training before the tolerance was met."""
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
 SCHEDULES = ("adaptive", "constant", "invscaling", "cosine")
@@ -206,6 +213,7 @@ class Trainer:
         no_change = 0
         bar = progress(self.p["verbose"], n_epochs)
         epochs_done = 0
+        converged = False
         if not incremental:
             st.n_iter = 0
         with deferred_interrupt() as self._stop:
@@ -236,6 +244,7 @@ class Trainer:
                     else:
                         no_change, done = self.on_plateau(no_change)
                         if done:
+                            converged = True
                             break
             except KeyboardInterrupt:
                 st.restore()
@@ -244,6 +253,12 @@ class Trainer:
                 if bar is not None:
                     bar(None, None, None)
         st.forget_snapshot()
+        if not incremental and not converged:
+            monitored = "validation accuracy" if score is not None else "training loss"
+            warnings.warn(ConvergenceWarning(
+                f"{WHO}: stopped by max_epochs={self.p['max_epochs']} before the "
+                f"{monitored} stopped improving by tol={self.p['tol']}; raise max_epochs "
+                "(or the learning rate) to train to convergence"), stacklevel=3)
         if score is not None and best[1] is not None:
             st.coef[...], st.intercept[...] = best[1]
         st.n_iter = epochs_done if not incremental else st.n_iter + 1

@@ -70,6 +70,10 @@ def _random_z(seed):
     return np.random.default_rng(seed).integers(_Z_LOW, _Z_HIGH, size=_Z_SIZE).astype(float)
 
 
+_MAX_SPAN = 1e300
+_MAX_POINTS = 100_000
+
+
 def _vector(fname, z, seed, name="z"):
     z = _random_z(seed) if z is None else real_array(fname, z, name)
     if z.ndim != 1 or z.size == 0:
@@ -77,6 +81,15 @@ def _vector(fname, z, seed, name="z"):
                          f"{z.shape}")
     if not np.all(np.isfinite(z)):
         raise ValueError(f"{fname}: '{name}' must be finite")
+    with np.errstate(over="ignore"):
+        span = float(np.max(z)) - float(np.min(z))
+    # an axis from -1e308 to 1e308 is wider than a float: matplotlib cannot draw it
+    if not np.isfinite(span) or span > _MAX_SPAN:
+        raise ValueError(f"{fname}: '{name}' spans {span:.3g}; a figure's axis can show at "
+                         f"most {_MAX_SPAN:.0e}")
+    if z.size > _MAX_POINTS:
+        raise ValueError(f"{fname}: '{name}' has {z.size} numbers; a figure shows at most "
+                         f"{_MAX_POINTS}")
     return z
 
 
@@ -207,15 +220,20 @@ def agreement(z=None, *, seed=0, ax=None):
     z = _vector("agreement", z, seed)
     ours = softmax(z)
     name, theirs = _independent_softmax(z)
-    r = float(np.corrcoef(ours, theirs)[0, 1]) if z.size > 1 else 1.0
     err = float(np.max(np.abs(ours - theirs)))
+    if np.ptp(ours) > 0 and np.ptp(theirs) > 0:
+        r = f"{float(np.corrcoef(ours, theirs)[0, 1]):.12g}"
+    elif z.size == 1 or err == 0:  # equal constants: a correlation of 1 by continuity
+        r = "1"
+    else:
+        r = "undefined (constant outputs)"
     ax = _axes("agreement", ax, 1, (5, 5))
     lo, hi = float(min(ours.min(), theirs.min())), float(max(ours.max(), theirs.max()))
     ax.plot([lo, hi], [lo, hi], color="0.7", linewidth=1, zorder=0)
     ax.plot(ours, theirs, "ko")
     ax.set_xlabel("softmaxkit.softmax")
     ax.set_ylabel(name)
-    ax.set_title(f"The two methods correlate at r = {r:.12g}\nlargest difference {err:.2g}")
+    ax.set_title(f"The two methods correlate at r = {r}\nlargest difference {err:.2g}")
     return ax
 
 
@@ -244,9 +262,12 @@ def output_range(ns=(2, 5, 10, 20, 50, 100, 200, 500, 1000), *, seed=0, ax=None)
     ['largest output', 'mean output = 1/N', 'smallest output']
     """
     ns = np.asarray(ns)
-    if ns.ndim != 1 or ns.size == 0 or ns.dtype.kind not in "iu" or np.any(ns < 1):
-        raise ValueError(f"output_range: 'ns' must be a non-empty sequence of integers >= 1, "
-                         f"got {ns.tolist()!r}")
+    if ns.ndim != 1 or ns.size == 0 or ns.dtype.kind not in "iu" or np.any(ns < 1) \
+            or np.any(ns > _MAX_POINTS * 100) or ns.size > 1000:
+        shown = repr(ns.tolist())
+        raise ValueError(f"output_range: 'ns' must be a non-empty sequence of integers >= 1 "
+                         f"(at most 1000 of them, each <= {_MAX_POINTS * 100}: each draws "
+                         f"that many numbers), got {shown[:200]}")
     rng = np.random.default_rng(seed)
     lo, hi, sums = [], [], []
     for n in ns:

@@ -80,6 +80,8 @@ def _has(module: str) -> bool:
 
 
 def _prepare(directory: str) -> Path:
+    if not directory.strip():
+        raise UsageError("--out: the directory name is empty")
     out = Path(directory)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -144,13 +146,14 @@ def _classifier_section(figures: _Figures, dataset: str, title: str, *, compare:
 
 def run(args) -> int:
     """Entry point of ``softmaxkit demo``."""
-    out = _prepare(args.out)
+    have_plot = _has("matplotlib")
+    # the folder is made only when there is something to write into it
+    out = _prepare(args.out) if have_plot else None
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         worked_examples()
     print("softmaxkit demo: the worked examples of the notes")
     print(buffer.getvalue(), end="")
-    have_plot = _has("matplotlib")
     figures = None
     sections = [ReportSection("Worked examples", "Each number below is computed by "
                               "softmaxkit.", preformatted=buffer.getvalue().strip("\n"))]

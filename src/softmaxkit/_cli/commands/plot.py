@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base import UsageError, count
+from ..base import UsageError, count, seed
 from ..figures import CLASSIFIER_OPTIONS, FIGURES, IMAGE_SHAPES, check_output, save, train
 
 
@@ -30,10 +30,12 @@ def run(args) -> int:
         if name == "grid-search-heatmap" and dataset == "fashion-mnist":
             raise UsageError("--dataset: the grid search runs on the bundled datasets, "
                              "not fashion-mnist")
+        if args.target is not None and not dataset.lower().endswith(".csv"):
+            raise UsageError("--target names a column of --dataset PATH.csv")
         args.dataset = dataset
         args.random_state = 0 if args.random_state is None else args.random_state
         trained = train(dataset, epochs=args.epochs, random_state=args.random_state,
-                        quiet=args.quiet)
+                        quiet=args.quiet, target=args.target)
     save(spec.draw(args, trained), out)
     print(f"{spec.name}: written to {out}")
     return 0
@@ -53,13 +55,15 @@ def add_parser(sub) -> None:
     p.add_argument("--values", metavar="NUMBERS",
                    help="the input numbers, e.g. '1,2,3' (rows separated by ';' for "
                    "axis-heatmaps)")
-    p.add_argument("--seed", type=int, help="seed of the random inputs")
+    p.add_argument("--seed", type=seed, help="seed of the random inputs (an integer >= 0)")
     p.add_argument("--ns", metavar="LIST", help="output-range: numbers of inputs, e.g. 2,10,100")
     p.add_argument("--ks", metavar="LIST", help="smooth-max-vs-max: sharpness values")
     p.add_argument("--temperatures", metavar="LIST", help="temperature-sweep: temperatures")
     p.add_argument("--dataset", help="classifier figures: iris, digits (default), wine, "
-                   "breast_cancer or fashion-mnist")
+                   "breast_cancer, fashion-mnist or PATH.csv")
+    p.add_argument("--target", help="with --dataset PATH.csv: the target column (default: "
+                   "the last)")
     p.add_argument("--epochs", type=count, help="classifier figures: maximum epochs")
-    p.add_argument("--random-state", type=int, help="classifier figures: seed (default 0)")
+    p.add_argument("--random-state", type=seed, help="classifier figures: seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

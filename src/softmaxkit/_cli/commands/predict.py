@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ..base import UsageError
+from ..table import numbers, read_table
 from ..training import classifier_class
 
 
@@ -19,8 +20,11 @@ def add_parser(sub) -> None:
         description="Print the predicted class (or the class probabilities) of every row of "
         "a CSV or .npy file of raw features.",
     )
-    p.add_argument("--model", required=True, metavar="FILE")
-    p.add_argument("--input", required=True, metavar="FILE", help=".csv or .npy")
+    p.add_argument("--model", required=True, metavar="FILE",
+                   help="a model written by 'softmaxkit train --save' (or SoftmaxClassifier.save)")
+    p.add_argument("--input", required=True, metavar="FILE",
+                   help="raw features: a .csv (matched to the model's columns by name when "
+                   "both have them) or a .npy")
     p.add_argument("--proba", action="store_true",
                    help="print probabilities, one column per class")
     p.set_defaults(func=run)
@@ -35,36 +39,62 @@ def run(args) -> int:
         raise UsageError(f"{args.model}: no such file") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    p = Path(args.input)
-    if p.suffix.lower() == ".npy":
-        try:
-            X = np.load(p, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{args.input}: cannot read: {exc}") from None
-    else:
-        try:
-            with open(p, newline="", encoding="utf-8-sig") as fh:
-                rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
-        except OSError as exc:
-            raise UsageError(f"{args.input}: cannot read: {exc.strerror or exc}") from None
-        try:
-            X = np.array([[float(c) for c in r] for r in rows], dtype=np.float64)
-        except ValueError:
-            try:  # a header row
-                X = np.array([[float(c) for c in r] for r in rows[1:]], dtype=np.float64)
-            except ValueError as exc:
-                raise UsageError(f"{args.input}: not numeric CSV ({exc})") from None
-    X = np.atleast_2d(X)
-    if X.ndim != 2 or X.shape[1] != clf.n_features_in_:
-        raise UsageError(f"{args.input}: {X.shape[-1]} features per row, the model takes "
-                         f"{clf.n_features_in_}")
+    X = _features(args.input, clf)
+    with warnings.catch_warnings():
+        # the columns were matched by name above; the array itself carries none
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        result = clf.predict_proba(X) if args.proba else clf.predict(X)
     out = sys.stdout
     if args.proba:
-        P = clf.predict_proba(X)
         print(",".join(str(c) for c in clf.classes_), file=out)
-        for row in P:
+        for row in result:
             print(",".join(f"{v:.6g}" for v in row), file=out)
     else:
-        for label in clf.predict(X):
+        for label in result:
             print(label, file=out)
     return 0
+
+
+def _features(path: str, clf) -> np.ndarray:
+    """The rows of raw features in the model's column order: a CSV with a header is
+    matched by name when the model has names; otherwise by position."""
+    names = getattr(clf, "feature_names_in_", None)
+    if Path(path).suffix.lower() == ".npy":
+        if names is not None:
+            raise UsageError(f"{path}: the model was trained on named columns "
+                             f"({', '.join(map(str, names))}); give a CSV whose header names "
+                             "them, so they are matched by name")
+        try:
+            X = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise UsageError(f"{path}: cannot read: {reason}") from None
+        if X.dtype.kind not in "biuf":
+            raise UsageError(f"{path}: expected an array of real numbers, got dtype {X.dtype}")
+        X = np.atleast_2d(X).astype(np.float64, copy=False)
+        bad = ~np.isfinite(X)
+        if bad.any():
+            r, c = (int(i) for i in np.argwhere(bad)[0])
+            raise UsageError(f"{path}: row {r + 1}, column {c + 1}: {X[r, c]!r} is not a "
+                             "finite number")
+    else:
+        table = read_table(path)
+        if names is not None:
+            if table.header is None:
+                raise UsageError(f"{path}: has no header row; the model was trained on named "
+                                 f"columns ({', '.join(map(str, names))}) and matches them by "
+                                 "name")
+            missing = [n for n in names if n not in table.header]
+            extra = [h for h in table.header if h not in set(names)]
+            if missing or extra:
+                parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + \
+                    ([f"not in the model {', '.join(map(repr, extra))}"] if extra else [])
+                raise UsageError(f"{path}: the columns do not match the model's: "
+                                 + "; ".join(parts))
+            X = numbers(table, [table.header.index(n) for n in names], finite=True)
+        else:
+            X = numbers(table, finite=True)
+    if X.ndim != 2 or X.shape[1] != clf.n_features_in_:
+        raise UsageError(f"{path}: {X.shape[-1]} features per row, the model takes "
+                         f"{clf.n_features_in_}")
+    return X

@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
         description="Print the smooth maximum logsumexp(k*x)/k along an axis.",
         epilog="Example: softmaxkit smooth-max --k 10 1 2",
     )
-    add_number_options(p, "-1")
+    add_number_options(p, "-1, each row")
     p.add_argument("--k", type=positive, default=1.0, help="sharpness k > 0 (default: 1)")
     p.set_defaults(func=run)
 

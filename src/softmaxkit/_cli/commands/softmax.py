@@ -13,7 +13,7 @@ def add_parser(sub) -> None:
         description="Print softmax(x / T) along an axis.",
         epilog="Examples: softmaxkit softmax 1 2 3 | echo '1 2 3' | softmaxkit softmax --log",
     )
-    add_number_options(p, "-1")
+    add_number_options(p, "-1, each row")
     p.add_argument("--log", action="store_true", help="print log-probabilities")
     p.add_argument(
         "--temperature", type=positive, default=1.0, metavar="T", help="temperature > 0"

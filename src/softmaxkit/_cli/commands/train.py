@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..base import UsageError, count, fraction
+from ..base import UsageError, check_output_file, count, fraction
 from ..dask_cluster import train_on_dask
 from ..training import comparison_table, confusion, save, train
 
@@ -39,6 +39,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if args.save is not None:  # before minutes of training, not after
+        check_output_file(args.save)
     if getattr(args, "data", None) is not None or getattr(args, "scheduler", None):
         return train_on_dask(args)
     if getattr(args, "labels", None) is not None:
@@ -51,7 +53,7 @@ def run(args) -> int:
     print(comparison_table(res.rows))
     print()
     print(confusion(res.y_test, clf.predict(res.X_test), clf.classes_))
-    save(clf, args.save)
+    save(clf, args.save, res.feature_names)
     return 0
 
 
