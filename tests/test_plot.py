@@ -353,3 +353,64 @@ def test_no_pyplot_and_lazy_import():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+# ------------------------------------- layout: what a reader saw overlap, now kept apart
+
+
+def _boxes(fig, artists):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # positions as drawn (constrained layout applied)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in artists]
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_axis_heatmaps_sum_labels_clear_the_axis_labels_and_titles():
+    axes = plot.axis_heatmaps()
+    fig = axes[0].figure
+    for ax in axes:
+        sums = [t for t in ax.texts if t.get_gid() == "sum"]
+        others = [ax.xaxis.label, ax.yaxis.label, ax.title, *ax.get_xticklabels(),
+                  *ax.get_yticklabels()]
+        boxes_sums, boxes_others = _boxes(fig, sums), _boxes(fig, others)
+        for s in boxes_sums:
+            assert not any(_overlap(s, o) for o in boxes_others if o.width > 0)
+
+
+def test_reliability_legend_covers_no_bar_or_point():
+    rng = np.random.default_rng(0)
+    proba = sp.softmax(rng.normal(size=(400, 3)) * 2, axis=1)
+    y = rng.integers(0, 3, 400)
+    ax = plot.reliability_diagram(y, proba)
+    (legend_box, axes_box) = _boxes(ax.figure, [ax.get_legend(), ax])
+    assert not _overlap(legend_box, axes_box)  # outside the data area altogether
+
+
+def test_smooth_max_curves_are_labelled_where_they_can_be_told_apart():
+    ax = plot.smooth_max_vs_max()
+    (inset,) = ax.child_axes
+    labels = [t for t in inset.texts if t.get_gid() == "k-label"]
+    # the sharper half of k = 1..10, where log(2)/k are closest together
+    assert [t.get_text() for t in labels] == [f"k = {k}" for k in range(6, 11)]
+    for t in labels:  # each label sits at its curve's value at x = c: c + log(2) / k
+        k = float(t.get_text().split("= ")[1])
+        assert t.get_position()[1] == pytest.approx(3 + math.log(2) / k)
+    boxes = _boxes(ax.figure, labels)
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    inset_box, main_box = _boxes(ax.figure, [inset, ax])
+    assert main_box.contains(inset_box.x0, inset_box.y0)
+
+
+def test_confusion_matrix_names_the_classes():
+    ax = plot.confusion_matrix([0, 1, 2, 1], [0, 2, 2, 1], labels=[0, 1, 2],
+                               names=["setosa", "versicolor", "virginica"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["setosa", "versicolor",
+                                                             "virginica"]
+    with pytest.raises(ValueError, match="'names' must name the 3 labels"):
+        plot.confusion_matrix([0, 1], [0, 1], labels=[0, 1, 2], names=["a", "b"])

@@ -19,7 +19,7 @@ from .._core.datasets import CLASS_NAMES
 from .._plotting import figures as plot
 from .._plotting.figures import save_figure
 from .base import UsageError, parse_rows
-from .training import load_split
+from .training import BUNDLED, load_split
 from .training import train as fit
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -140,12 +140,14 @@ FIGURES = {spec.name: spec for spec in (
     FigureSpec(
         "loss-curve", "Training loss",
         "The classifier's mean cross-entropy (plus the L2 penalty) per epoch of minibatch "
-        "training with Adam; the curve flattens as training converges.",
+        "training with Adam. It falls fast, then levels off; where it rises for a few "
+        "epochs, Adam's step overshoots until the adaptive schedule divides it by 5.",
         lambda a, t: plot.loss_curve(t.clf), classifier=True),
     FigureSpec(
         "weight-templates", "What each class looks for",
-        "Each row of the weight matrix W drawn as an image (of standardized pixels): a linear "
-        "classifier scores a class by matching the input against this template.",
+        "Each row of the weight matrix W drawn as an image, one weight per pixel of the "
+        "input: a linear classifier scores a class by matching the input against this "
+        "template.",
         lambda a, t: plot.weight_templates(t.clf, IMAGE_SHAPES[a.dataset],
                                               class_names=t.class_names,
                                               scale=t.feature_scale), classifier=True),
@@ -154,7 +156,8 @@ FIGURES = {spec.name: spec for spec in (
         "Test samples by true class (rows) and predicted class (columns); the diagonal holds "
         "the correct predictions, the rest shows which classes are confused.",
         lambda a, t: plot.confusion_matrix(t.y_test, t.clf.predict(t.X_test),
-                                              labels=t.clf.classes_), classifier=True),
+                                              labels=t.clf.classes_, names=t.class_names),
+        classifier=True),
     FigureSpec(
         "reliability-diagram", "Calibration",
         "Test accuracy against the predicted probability of the chosen class, in 10 bins: a "
@@ -184,6 +187,19 @@ class Trained:
     rows: list
 
 
+def _class_names(dataset, classes):
+    """What to call the classes in figures: the dataset's own names (Fashion-MNIST's
+    garments, iris's species, ...), else the labels themselves."""
+    if dataset == "fashion-mnist":
+        return [CLASS_NAMES[c] for c in classes]
+    if dataset in BUNDLED:
+        import sklearn.datasets as ds
+
+        names = getattr(ds, f"load_{dataset}")().target_names
+        return [str(names[c]) for c in classes]
+    return [str(c) for c in classes]
+
+
 def train(dataset: str, *, epochs=None, random_state=0, quiet=False, compare=False,
           target=None) -> Trained:
     """Train on a bundled dataset, Fashion-MNIST or a CSV as ``softmaxkit train`` does."""
@@ -191,9 +207,8 @@ def train(dataset: str, *, epochs=None, random_state=0, quiet=False, compare=Fal
                             epochs=epochs, random_state=random_state, save=None,
                             compare=compare, quiet=quiet)
     res = fit(ns)
-    class_names = None
+    class_names = _class_names(dataset, res.clf.classes_)
     if dataset == "fashion-mnist":
-        class_names = [CLASS_NAMES[c] for c in res.clf.classes_]
         grid = None
     else:
         Xtr, _, ytr, _, _, _ = load_split(ns)

@@ -372,8 +372,33 @@ def smooth_max_vs_max(ks=range(1, 11), *, c=3.0, x=None, ax=None):
     ax.set_xlabel("x")
     ax.set_ylabel("maximum")
     ax.set_title(f"log(e$^{{kx}}$ + e$^{{{c:g}k}}$) / k approaches max(x, {c:g}) as k grows")
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, ncol=2, loc="upper left")
+    _smooth_max_zoom(ax, ks, colors, c)
     return ax
+
+
+def _smooth_max_zoom(ax, ks, colors, c):
+    """An inset around x = c, where the curves of the sharper half of ``ks`` are log(2)/k
+    above the maximum and too close to tell apart at full scale; each is labelled on its
+    line, the labels alternating sides so that neighbours never overlap."""
+    sharp = ks >= np.median(ks)
+    if sharp.sum() < 2:
+        return
+    half = float(np.log(2) / ks[sharp].min())  # the widest gap shown
+    zx = np.linspace(c - half, c + half, 200)
+    pairs = np.stack([zx, np.full_like(zx, c)], axis=-1)
+    ins = ax.inset_axes([0.56, 0.06, 0.4, 0.4])
+    for i, (k, color) in enumerate(zip(ks[sharp], colors[sharp])):
+        ins.plot(zx, smooth_max(pairs, k=k), color=color)
+        left = i % 2 == 0
+        ins.text(c - 0.03 * half if left else c + 0.03 * half, c + np.log(2) / k,
+                 f"k = {k:g}", ha="right" if left else "left", va="center", fontsize=7,
+                 color=color, gid="k-label")
+    ins.plot(zx, np.maximum(zx, c), "k", linewidth=1.5)
+    ins.set_xlim(c - half, c + half)
+    ins.set_ylim(c, c + 1.15 * half)
+    ins.tick_params(labelsize=6)
+    ins.set_title(f"near x = {c:g}: max + log(2)/k", fontsize=7)
 
 
 def _colormap(name):
@@ -466,11 +491,11 @@ def axis_heatmaps(x=((1.0, 2.0), (4.0, 3.0), (5.0, 5.0)), *, ax=None):
             a.text(j, i, f"{v:.3f}", ha="center", va="center",
                    color="white" if v > 0.6 else "black", fontsize=9)
         sums = s.sum(axis=axis)
-        if axis == 0:  # one sum per column, under it
+        if axis == 0:  # one sum per column, above it (below is the axis label's place)
             for j, total in enumerate(sums):
-                a.text(j, rows - 0.5 + 0.35, f"Σ = {total:.3g}", ha="center", va="top",
+                a.text(j, -0.5 - 0.12, f"Σ = {total:.3g}", ha="center", va="bottom",
                        color="C3", fontsize=9, gid="sum")
-            a.set_title("softmax(x, axis=0)\neach column sums to 1")
+            a.set_title("softmax(x, axis=0)\neach column sums to 1", pad=22)
         else:  # one sum per row, to its right
             for i, total in enumerate(sums):
                 a.text(cols - 0.5 + 0.1, i, f"Σ = {total:.3g}", ha="left", va="center",
@@ -478,7 +503,7 @@ def axis_heatmaps(x=((1.0, 2.0), (4.0, 3.0), (5.0, 5.0)), *, ax=None):
             a.set_title("softmax(x, axis=1)\neach row sums to 1")
         a.set_xticks(range(cols))
         a.set_yticks(range(rows))
-        a.set_xlabel("axis 1 (columns)", labelpad=16 if axis == 0 else 4)
+        a.set_xlabel("axis 1 (columns)")
         a.set_ylabel("axis 0 (rows)")
     return axes
 
@@ -604,7 +629,7 @@ def weight_templates(clf, image_shape, *, class_names=None, scale=None, ax=None)
     return axes
 
 
-def confusion_matrix(y_true, y_pred, *, labels=None, normalize=False, ax=None):
+def confusion_matrix(y_true, y_pred, *, labels=None, names=None, normalize=False, ax=None):
     """The confusion matrix: rows are true classes, columns predicted ones.
 
     Parameters
@@ -647,8 +672,12 @@ def confusion_matrix(y_true, y_pred, *, labels=None, normalize=False, ax=None):
     for (i, j), v in np.ndenumerate(shown):
         ax.text(j, i, f"{v:.2f}" if normalize else str(v), ha="center", va="center",
                 fontsize=8, color="white" if v > 0.6 * top else "black")
-    ticks = [str(label) for label in labels]
-    ax.set_xticks(range(len(labels)), ticks, rotation=45 if max(map(len, ticks)) > 2 else 0)
+    if names is not None and len(names) != len(labels):
+        raise ValueError(f"confusion_matrix: 'names' must name the {len(labels)} labels, got "
+                         f"{len(names)} names")
+    ticks = [str(label) for label in (labels if names is None else names)]
+    ax.set_xticks(range(len(labels)), ticks, rotation=45 if max(map(len, ticks)) > 2 else 0,
+                  ha="right" if max(map(len, ticks)) > 2 else "center")
     ax.set_yticks(range(len(labels)), ticks)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
@@ -734,7 +763,7 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     """
     mean_conf, accuracy, count = _calibration_bins(y, proba, n_bins, classes)
     ece = float(np.sum(count * np.abs(accuracy - mean_conf)) / np.sum(count))
-    ax = _axes("reliability_diagram", ax, 1, (5, 5))
+    ax = _axes("reliability_diagram", ax, 1, (5, 6.2))
     edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
     used = count > 0
     ax.bar(edges[:-1][used], accuracy[used], width=1.0 / n_bins, align="edge",
@@ -747,7 +776,9 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     ax.set_xlabel("confidence (largest predicted probability)")
     ax.set_ylabel("accuracy")
     ax.set_title(f"Reliability diagram: ECE = {ece:.4f}")
-    ax.legend(loc="upper left")
+    # below the axes, where it can cover no bar or point
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=8,
+              frameon=False)
     return ax
 
 
