@@ -177,3 +177,17 @@ def test_epoch_limit_warning_is_one_line(tmp_path):
     warning = [line for line in r.stderr.splitlines() if "warning" in line]
     assert len(warning) == 1 and warning[0].startswith("softmaxkit: warning:")
     assert "max_epochs=2" in warning[0] and "Traceback" not in r.stderr
+
+
+def test_predict_names_a_non_finite_npy_entry(tmp_path):
+    model = tmp_path / "m.skm"
+    assert run("train", "--dataset", "iris", "--save", model, "--quiet").returncode == 0
+    X = np.ones((3, 4))
+    X[1, 0] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    assert_usage_error(run("predict", "--model", model, "--input", tmp_path / "x.npy"),
+                       "x.npy: row 2, column 1: nan is not a finite number")
+    with open(tmp_path / "z.npy", "wb") as fh:  # an archive under a .npy name
+        np.savez(fh, a=X)
+    assert_usage_error(run("predict", "--model", model, "--input", tmp_path / "z.npy"),
+                       "z.npy", "expected a single array, got a .npz archive")

@@ -79,7 +79,8 @@ def _numbers(n: int) -> str:
     return "1 number" if n == 1 else f"{n} numbers"
 
 
-def _read_file(path: str) -> np.ndarray:
+def read_array(path: str) -> np.ndarray:
+    """The array in a .npy, .csv or .txt file (UsageError naming the file otherwise)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".npy", ".csv", ".txt"):
@@ -114,7 +115,7 @@ def read_input(args) -> np.ndarray:
     if args.input is not None:
         if args.numbers:
             raise UsageError("give numbers either as arguments or with --input, not both")
-        return _read_file(args.input)
+        return read_array(args.input)
     if args.numbers:
         return parse_rows(" ".join(args.numbers), "arguments")
     if sys.stdin is None or sys.stdin.isatty():

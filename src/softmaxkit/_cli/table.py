@@ -6,9 +6,8 @@
   data; "sepal,petal,species" is a header).
 - Every row has as many fields as the first. Errors name the file, the line and the
   column (by its header name when there is one), in one line.
-- Numbers are converted by NumPy in C, so a file of millions of cells reads at
-  ``np.loadtxt``'s speed; only a file with a bad cell is read again cell by cell, to
-  name it.
+- Numbers are converted by NumPy in C, not by one Python ``float()`` per cell; only a
+  file with a bad cell is read again cell by cell, to name it.
 """
 
 from __future__ import annotations

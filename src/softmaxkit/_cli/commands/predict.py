@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base import UsageError
+from ..base import UsageError, read_array
 from ..table import numbers, read_table
 from ..training import classifier_class
 
@@ -64,18 +64,12 @@ def _features(path: str, clf) -> np.ndarray:
             raise UsageError(f"{path}: the model was trained on named columns "
                              f"({', '.join(map(str, names))}); give a CSV whose header names "
                              "them, so they are matched by name")
-        try:
-            X = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise UsageError(f"{path}: cannot read: {reason}") from None
-        if X.dtype.kind not in "biuf":
-            raise UsageError(f"{path}: expected an array of real numbers, got dtype {X.dtype}")
+        X = read_array(path)
         X = np.atleast_2d(X).astype(np.float64, copy=False)
         bad = ~np.isfinite(X)
         if bad.any():
             r, c = (int(i) for i in np.argwhere(bad)[0])
-            raise UsageError(f"{path}: row {r + 1}, column {c + 1}: {X[r, c]!r} is not a "
+            raise UsageError(f"{path}: row {r + 1}, column {c + 1}: {float(X[r, c])!r} is not a "
                              "finite number")
     else:
         table = read_table(path)
