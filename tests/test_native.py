@@ -92,6 +92,18 @@ def test_logsumexp_lengths(isa, dtype, rng):
         assert_close(sk.logsumexp(x, axis=1), reference(sk.logsumexp, x, axis=1))
 
 
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_temperature_with_differences_near_overflow(isa, name, dtype):
+    # (x - max) / T with |x - max| near the largest float: the remainder of the division,
+    # computed without FMA on the baseline ISA, once overflowed there (inf/NaN output)
+    big = np.finfo(dtype).max
+    for t in [2.0, 6.2e17, 6.7e14, 3e37]:
+        for x in ([0, big], [-big, 0], [big, -1, 0.5], [0.0, big, big / 3]):
+            x = np.array(x, dtype=dtype)
+            assert_close(FUNCS[name](x, temperature=t), reference(FUNCS[name], x, temperature=t))
+
+
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_slices_split_across_threads(isa, threads, log, dtype, rng):

@@ -19,6 +19,7 @@
  *                    smallest that matter stay normal numbers
  *   SPLIT_FACTOR     Veltkamp's splitter 2**ceil(p/2) + 1 for T's p-bit significand
  *   SPLIT_CAP        above it, a product's split could overflow: the exact path is skipped
+ *   SPLIT_BIG, SPLIT_DOWN  above SPLIT_BIG, d and t are scaled by SPLIT_DOWN first
  *   EXP_MAGIC        1.5 * 2**(p-1): adding it rounds to an integer (the table index)
  *   EXP_CLAMP        below -EXP_CLAMP, exp underflows to 0 in T
  *   EXP_16_OVER_LN2, EXP_LN2_16_HI, EXP_LN2_16_LO   16/ln2 and ln2/16 as hi + lo
@@ -98,6 +99,8 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #define REST_BIAS 64  /* exp(q) >= 2**-151 here: scaled, the terms stay normal */
 #define SPLIT_FACTOR 4097.0f /* Veltkamp: 2**12 + 1 */
 #define SPLIT_CAP 0x1p100f
+#define SPLIT_BIG 0x1p110f
+#define SPLIT_DOWN 0x1p-16f
 #define EXP_MAGIC 0x1.8p23f
 #define EXP_CLAMP 104.0f /* exp(q) < 2**-150 below: rounds to 0 */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F32

@@ -19,6 +19,7 @@
  *                    smallest that matter stay normal numbers
  *   SPLIT_FACTOR     Veltkamp's splitter 2**ceil(p/2) + 1 for T's p-bit significand
  *   SPLIT_CAP        above it, a product's split could overflow: the exact path is skipped
+ *   SPLIT_BIG, SPLIT_DOWN  above SPLIT_BIG, d and t are scaled by SPLIT_DOWN first
  *   EXP_MAGIC        1.5 * 2**(p-1): adding it rounds to an integer (the table index)
  *   EXP_CLAMP        below -EXP_CLAMP, exp underflows to 0 in T
  *   EXP_16_OVER_LN2, EXP_LN2_16_HI, EXP_LN2_16_LO   16/ln2 and ln2/16 as hi + lo
@@ -93,6 +94,8 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #define REST_BIAS 128 /* exp(q) >= 2**-1077 here: scaled, the terms stay normal */
 #define SPLIT_FACTOR 134217729.0 /* Veltkamp: 2**27 + 1 */
 #define SPLIT_CAP 0x1p900
+#define SPLIT_BIG 0x1p990
+#define SPLIT_DOWN 0x1p-36
 #define EXP_MAGIC 0x1.8p52
 #define EXP_CLAMP 746.0 /* exp(q) < 2**-1075 below: rounds to 0 */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F64

@@ -15,6 +15,8 @@
 #undef LANE_LOG
 #undef SPLIT_FACTOR
 #undef SPLIT_CAP
+#undef SPLIT_BIG
+#undef SPLIT_DOWN
 #undef REST_BIAS
 #undef EXP_MAGIC
 #undef EXP_CLAMP
