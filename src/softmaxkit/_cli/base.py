@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._core.atomic import atomic_write
+from . import _text
 from .errors import UsageError
 from .table import numbers, read_table
 
@@ -89,7 +90,7 @@ def read_array(path: str) -> np.ndarray:
         )
     if suffix == ".csv":  # the CSV rules of every command (a header row is skipped)
         table = read_table(path)
-        if not table.rows:
+        if not table.body:
             raise UsageError(f"{path}: no numbers found")
         return numbers(table)
     try:
@@ -180,7 +181,13 @@ def _format_row(row: np.ndarray, precision: int) -> str:
 
 
 def _format(arr: np.ndarray, precision: int) -> str:
+    """Rows as NumPy prints them (``floatmode="maxprec"``), each row's layout its own."""
     arr = np.asarray(arr)
+    if arr.dtype in (np.float32, np.float64) and arr.size:
+        width = arr.shape[-1] if arr.ndim else 1
+        rows = np.ascontiguousarray(np.atleast_1d(arr).reshape(-1, width))
+        return _text.format_rows(rows, rows.shape[0], rows.shape[1],
+                                 arr.dtype == np.float32, precision)
     if arr.ndim <= 1:
         return _format_row(arr, precision)
     rows = arr.reshape(-1, arr.shape[-1])

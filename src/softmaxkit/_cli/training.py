@@ -34,7 +34,7 @@ def read_csv(path: str, target: str | None):
     is the column named ``target`` (default: the last) and may hold strings; every other
     column must hold finite numbers."""
     table = read_table(path)
-    if not table.rows:
+    if not table.body:
         raise UsageError(f"{path}: no data rows")
     if table.width < 2:
         raise UsageError(one_column_hint(table))
@@ -49,7 +49,7 @@ def read_csv(path: str, target: str | None):
         raise UsageError(f"{path}: no column {target!r} (columns: {', '.join(table.header)})")
     features = [j for j in range(table.width) if j != col]
     X = numbers(table, features, finite=True)
-    y = np.array([row[col] for row in table.rows])
+    y = np.array(table.column(col))
     try:
         y = y.astype(np.int64)
     except ValueError:

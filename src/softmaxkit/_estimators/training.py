@@ -22,11 +22,20 @@ from typing import Any
 
 import numpy as np
 
-try:
-    from sklearn.exceptions import ConvergenceWarning
-except ImportError:  # the Dask fit's workers need not have scikit-learn
-    class ConvergenceWarning(UserWarning):
-        """The epoch limit stopped training before the tolerance was met."""
+
+class _ConvergenceWarning(UserWarning):
+    """The epoch limit stopped training before the tolerance was met."""
+
+
+def convergence_warning() -> type[Warning]:
+    """scikit-learn's ``ConvergenceWarning`` (ours without scikit-learn: Dask workers need
+    not have it). Looked up when it is raised: importing scikit-learn takes most of a
+    second, which every command line would pay otherwise."""
+    try:
+        from sklearn.exceptions import ConvergenceWarning
+    except ImportError:
+        return _ConvergenceWarning
+    return ConvergenceWarning
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
 SCHEDULES = ("adaptive", "constant", "invscaling", "cosine")
@@ -255,7 +264,7 @@ class Trainer:
         st.forget_snapshot()
         if not incremental and not converged:
             monitored = "validation accuracy" if score is not None else "training loss"
-            warnings.warn(ConvergenceWarning(
+            warnings.warn(convergence_warning()(
                 f"{WHO}: stopped by max_epochs={self.p['max_epochs']} before the "
                 f"{monitored} stopped improving by tol={self.p['tol']}; raise max_epochs "
                 "(or the learning rate) to train to convergence"), stacklevel=3)
