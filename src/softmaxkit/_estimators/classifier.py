@@ -71,7 +71,12 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         1: a progress bar per epoch on stderr (tqdm when installed) with loss and
         validation score.
     n_threads : int or None, default=None
-        Threads for the native kernels during ``fit`` (None: the global setting).
+        Threads for the native kernels during ``fit`` (None: the global setting). A
+        minibatch's matrix products (fewer than 2**26 multiply-adds: ``batch_size *
+        n_features * n_classes``) run on the calling thread during ``fit``: NumPy's BLAS
+        threads (limited through threadpoolctl for the duration of the fit, for the whole
+        process) gain little there and cost several times the fit's time when another
+        process holds a core.
 
     Attributes
     ----------
@@ -269,9 +274,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         if self.n_threads is not None:
             _config.set_num_threads(self.n_threads)
         try:
-            trainer.run(epochs or self.max_epochs, epoch, sw_total,
-                        score=score if val is not None else None,
-                        incremental=epochs is not None)
+            with training.blas_threads_for(min(batch, n) * d * k):
+                trainer.run(epochs or self.max_epochs, epoch, sw_total,
+                            score=score if val is not None else None,
+                            incremental=epochs is not None)
         finally:
             self._publish(state)
             _config.set_num_threads(threads_before)

@@ -278,6 +278,42 @@ class Trainer:
             raise KeyboardInterrupt
 
 
+# A product of fewer multiply-adds than this runs on the calling thread: NumPy's BLAS
+# pool gains little on a minibatch's products (256x784 by 784x10 is 2 million), and its
+# spinning threads lose a great deal when another process holds a core (a fit took 3x as
+# long beside one busy process, 11x when two fits ran together).
+SMALL_PRODUCT = 1 << 26
+
+_blas = None
+
+
+def _blas_controller():
+    """threadpoolctl's view of the BLAS libraries loaded now (None without threadpoolctl);
+    made once, so that limiting costs a call per library, not a scan of the process."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas = False
+        else:
+            _blas = ThreadpoolController().select(user_api="blas")
+    return _blas or None
+
+
+@contextlib.contextmanager
+def blas_threads_for(multiply_adds: float):
+    """NumPy's BLAS on the calling thread while the products are small (see
+    ``SMALL_PRODUCT``); unchanged for large ones. A lower limit already in force (the
+    user's threadpoolctl or OPENBLAS_NUM_THREADS=1) stays as it is."""
+    controller = _blas_controller() if multiply_adds < SMALL_PRODUCT else None
+    if controller is None or not controller.lib_controllers:
+        yield
+        return
+    with controller.limit(limits=1):
+        yield
+
+
 @contextlib.contextmanager
 def deferred_interrupt():
     """Ctrl-C (SIGINT) during training sets ``state["requested"]`` instead of raising, so
