@@ -194,3 +194,23 @@ def test_grid_search_table():
     assert np.all((table["val_accuracy"] > 0) & (table["val_accuracy"] <= 1))
     # strong regularization costs training accuracy
     assert table["train_accuracy"][2] > table["train_accuracy"][3]
+
+
+def test_small_products_run_on_the_calling_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from softmaxkit._estimators import training
+
+    def blas():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        with training.blas_threads_for(256 * 784 * 10):
+            assert set(blas()) == {1}
+        assert set(blas()) == {2}
+        with training.blas_threads_for(training.SMALL_PRODUCT):
+            assert set(blas()) == {2}  # large products keep the pool
+        # a fit leaves the user's setting as it found it
+        X, y = load_iris(return_X_y=True)
+        SoftmaxClassifier(max_epochs=300).fit(X, y)
+        assert set(blas()) == {2}

@@ -66,3 +66,35 @@ def test_eight_threads_and_a_thread_count_that_changes():
         assert len(runs) == 25
         for r in runs:  # bit for bit: the thread count changes who computes, not what
             np.testing.assert_array_equal(r, expected[i])
+
+
+# ------------------------------------------------------------- beside other processes
+
+
+def _run(code: str, **env) -> str:
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")} | env
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=full).stdout.strip()
+
+
+def test_openmp_waits_are_short_and_leave_no_trace_in_the_environment():
+    # the variable is there while libgomp loads, and gone afterwards (child processes
+    # of the user's program must not inherit it)
+    code = ("import os, softmaxkit._core.config as c\n"
+            "with c.quiet_openmp_waits():\n    inside = os.environ.get('GOMP_SPINCOUNT')\n"
+            "import softmaxkit\n"
+            "print(inside, os.environ.get('GOMP_SPINCOUNT'))")
+    assert _run(code) == "1000 None"
+
+
+def test_openmp_waits_follow_the_users_settings():
+    code = ("import os, softmaxkit._core.config as c\n"
+            "with c.quiet_openmp_waits():\n    inside = os.environ.get('GOMP_SPINCOUNT')\n"
+            "print(inside, os.environ.get('OMP_WAIT_POLICY'))")
+    assert _run(code, GOMP_SPINCOUNT="5") == "5 None"
+    assert _run(code, OMP_WAIT_POLICY="active") == "None active"

@@ -16,8 +16,10 @@ import os
 import numpy as np
 
 from .._core import config as _config
-from .._kernels import _ext
 from . import reference
+
+with _config.quiet_openmp_waits():
+    from .._kernels import _ext
 
 ISAS = ("baseline", "avx2", "avx512")
 _STATUS = {1: MemoryError, 2: ValueError}
