@@ -12,6 +12,7 @@ epoch's state is restored). The estimator keeps a :class:`TrainingState` between
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import sys
 import threading
@@ -160,6 +161,7 @@ class Trainer:
     def __init__(self, params: dict[str, Any], state: TrainingState, alpha: float):
         self.p, self.state, self.alpha = params, state, alpha
         self.beta1, self.beta2, self.eps = float(params["momentum"]), 0.999, 1e-8
+        self._scratch: list[np.ndarray | None] = [None, None]
 
     def step_size(self, epoch: int, total: int) -> float:
         lr = float(self.p["learning_rate"]) * self.state.lr_factor
@@ -197,14 +199,21 @@ class Trainer:
                 m[i] *= beta1
                 m[i] += g
                 p -= lr * m[i]
-            else:  # adam
+            else:  # adam: the bias corrections folded into the step and eps (Kingma & Ba,
+                # end of section 2), the same update without a temporary array per operation
+                c1, c2 = 1 - beta1 ** st.t, 1 - beta2 ** st.t
+                tmp = self._scratch[i]
+                if tmp is None or tmp.shape != p.shape or tmp.dtype != p.dtype:
+                    tmp = self._scratch[i] = np.empty_like(p)
                 m[i] *= beta1
-                m[i] += (1 - beta1) * g
+                m[i] += np.multiply(g, 1 - beta1, out=tmp)
                 v[i] *= beta2
-                v[i] += (1 - beta2) * (g * g)
-                mhat = m[i] / (1 - beta1 ** st.t)
-                vhat = v[i] / (1 - beta2 ** st.t)
-                p -= lr * mhat / (np.sqrt(vhat) + eps)
+                np.multiply(g, g, out=tmp)
+                v[i] += np.multiply(tmp, 1 - beta2, out=tmp)
+                np.sqrt(v[i], out=tmp)
+                tmp += eps * math.sqrt(c2)
+                np.divide(m[i], tmp, out=tmp)
+                p -= np.multiply(tmp, lr * math.sqrt(c2) / c1, out=tmp)
 
     def run(self, n_epochs: int, epoch: Callable[[float], float], sw_total: float, *,
             score: Callable[[], float] | None = None, incremental: bool = False) -> None:
