@@ -40,11 +40,16 @@ except ImportError:
 
 SHAPES = [
     ((1_000_000, 10), -1),
+    ((500_000, 37), -1),
     ((262_144, 128), -1),
     ((16_384, 4096), -1),
     ((2048, 32_768), -1),
     ((32, 262_144), -1),
     ((4096, 4096), 0),
+    # short non-last axes: per-pixel class scores (N, C, H*W) and RGB channels
+    ((64, 3, 50_021), 1),
+    ((8, 21, 262_144), 1),
+    ((32, 1000, 49), 1),
 ]
 LARGE_LAST_AXIS = {(262_144, 128), (16_384, 4096), (2048, 32_768), (32, 262_144)}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -116,7 +121,7 @@ def table(rows, name, dtype):
              "|" + "---|" * len(head)]
     for r in rows:
         med = r["median_ms"]
-        cells = [f"{r['shape'][0]}×{r['shape'][1]} ({r['axis']})"]
+        cells = [f"{'×'.join(map(str, r['shape']))} ({r['axis']})"]
         cells += [fmt(med.get(lb)) for lb in labels if has_out or "out=" not in lb]
         sk_ms = med.get("softmaxkit")
         cells.append(fmt(ratio(med.get("torch"), sk_ms)) + "×")
