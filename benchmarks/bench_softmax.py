@@ -110,18 +110,18 @@ def fmt(v):
     return "–" if v is None or v != v else (f"{v:.1f}" if v >= 10 else f"{v:.2f}")
 
 
-def table(rows, name, dtype):
+def table(rows, name, dtype, isa):
     labels = ["copy", "softmaxkit", "softmaxkit out=", "torch", "torch out=", "scipy.special",
               "numpy"]
     has_out = name != "logsumexp"
-    head = ["shape (axis)"] + [lb for lb in labels if has_out or "out=" not in lb]
+    head = ["ISA", "shape (axis)"] + [lb for lb in labels if has_out or "out=" not in lb]
     head += ["torch / sk", "torch out= / sk out=", "sk out= / copy", "scipy / sk"] if has_out \
         else ["torch / sk", "scipy / sk"]
-    lines = [f"\n### {name}, {dtype} (median ms)\n", "| " + " | ".join(head) + " |",
+    lines = [f"\n### {name}, {dtype}, {isa} (median ms)\n", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for r in rows:
         med = r["median_ms"]
-        cells = [f"{'×'.join(map(str, r['shape']))} ({r['axis']})"]
+        cells = [isa, f"{'×'.join(map(str, r['shape']))} ({r['axis']})"]
         cells += [fmt(med.get(lb)) for lb in labels if has_out or "out=" not in lb]
         sk_ms = med.get("softmaxkit")
         cells.append(fmt(ratio(med.get("torch"), sk_ms)) + "×")
@@ -142,12 +142,15 @@ def plot(results, path):
     except ImportError:
         print("(matplotlib is not installed: no chart; pip install 'softmaxkit[bench]')")
         return
-    groups = [(n, d) for n in ("softmax", "log_softmax", "logsumexp") for d in
-              ("float32", "float64") if any(r["function"] == n and r["dtype"] == d
-                                            for r in results)]
+    isas = list(dict.fromkeys(r["isa"] for r in results))
+    groups = [(i, n, d) for i in isas for n in ("softmax", "log_softmax", "logsumexp")
+              for d in ("float32", "float64")
+              if any(r["isa"] == i and r["function"] == n and r["dtype"] == d
+                     for r in results)]
     fig, axes = plt.subplots(len(groups), 1, figsize=(11, 3.2 * len(groups)), squeeze=False)
-    for ax, (name, dtype) in zip(axes[:, 0], groups):
-        rows = [r for r in results if r["function"] == name and r["dtype"] == dtype]
+    for ax, (isa, name, dtype) in zip(axes[:, 0], groups):
+        rows = [r for r in results
+                if r["isa"] == isa and r["function"] == name and r["dtype"] == dtype]
         labels = [lb for lb in ("copy", "softmaxkit", "softmaxkit out=", "torch", "torch out=",
                                 "scipy.special") if any(lb in r["median_ms"] for r in rows)]
         width = 0.8 / len(labels)
@@ -155,16 +158,26 @@ def plot(results, path):
             vals = [r["median_ms"].get(lb, np.nan) for r in rows]
             ax.bar(np.arange(len(rows)) + k * width, vals, width, label=lb)
         ax.set_xticks(np.arange(len(rows)) + 0.4 - width / 2)
-        ax.set_xticklabels([f"{r['shape'][0]}×{r['shape'][1]} ({r['axis']})" for r in rows],
-                           fontsize=8)
+        ax.set_xticklabels([f"{'×'.join(map(str, r['shape']))} ({r['axis']})" for r in rows],
+                           fontsize=7)
         ax.set_yscale("log")
         ax.set_ylabel("median ms (log)")
-        ax.set_title(f"{name}, {dtype}")
+        ax.set_title(f"{name}, {dtype}, {isa}")
         ax.legend(fontsize=7, ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     print(f"chart: {path}")
+
+
+def quick_shape(shape, axis):
+    """About a sixteenth of the elements: rows for the last axis, the other dimensions
+    (a 2-D array: both) for another."""
+    if axis == -1:
+        return (max(shape[0] // 16, 1),) + tuple(shape[1:])
+    if len(shape) == 2:
+        return (shape[0] // 4, shape[1] // 4)
+    return tuple(s if d == axis else max(s // 4, 1) for d, s in enumerate(shape))
 
 
 def machine(threads):
@@ -190,34 +203,49 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="rounds (median reported)")
     parser.add_argument("--functions", default="softmax,log_softmax,logsumexp")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--isas", default=None,
+                        help="comma-separated (default: avx2 and up, as far as this CPU "
+                             "goes, or SOFTMAXKIT_ISA when set)")
     args = parser.parse_args(argv)
+    if args.isas:
+        isas = args.isas.split(",")
+    elif os.environ.get("SOFTMAXKIT_ISA"):
+        isas = [_native.isa()]
+    else:
+        top = _native.ISAS.index(_native.cpu_isa())
+        isas = [i for i in _native.ISAS[1:top + 1]] or [_native.cpu_isa()]
     repeat = 3 if args.quick else max(args.repeat, 7)
     sk.set_num_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     info = machine(args.threads)
-    print(f"# softmaxkit benchmark: {info['cpu']}, {args.threads} threads, ISA {info['isa']}, "
+    print(f"# softmaxkit benchmark: {info['cpu']}, {args.threads} threads, ISAs "
+          f"{', '.join(isas)}, "
           f"torch {info['torch']}, scipy {info['scipy']}, numpy {info['numpy']}; "
           f"median of {repeat} interleaved rounds{' (quick)' if args.quick else ''}")
     results = []
-    for name in args.functions.split(","):
-        for dtype in args.dtypes.split(","):
-            rows = []
-            for shape, axis in SHAPES:
-                if args.quick:
-                    shape = (max(shape[0] // 16, 1), shape[1]) if axis == -1 else \
-                        (shape[0] // 4, shape[1] // 4)
-                x = rng.normal(scale=4, size=shape).astype(dtype)
-                times = time_interleaved(implementations(name, x, axis, args.threads), repeat)
-                row = {"function": name, "dtype": dtype, "shape": list(shape), "axis": axis,
-                       "median_ms": {k: statistics.median(v) * 1e3 for k, v in times.items()},
-                       "times_ms": {k: [t * 1e3 for t in v] for k, v in times.items()}}
-                rows.append(row)
-                del x
-            results.extend(rows)
-            print(table(rows, name, dtype))
-            sys.stdout.flush()
+    for isa in isas:
+        _native.set_isa(isa)
+        for name in args.functions.split(","):
+            for dtype in args.dtypes.split(","):
+                rows = []
+                for shape, axis in SHAPES:
+                    if args.quick:
+                        shape = quick_shape(shape, axis)
+                    x = rng.normal(scale=4, size=shape).astype(dtype)
+                    times = time_interleaved(implementations(name, x, axis, args.threads),
+                                             repeat)
+                    row = {"isa": isa, "function": name, "dtype": dtype, "shape": list(shape),
+                           "axis": axis,
+                           "median_ms": {k: statistics.median(v) * 1e3
+                                         for k, v in times.items()},
+                           "times_ms": {k: [t * 1e3 for t in v] for k, v in times.items()}}
+                    rows.append(row)
+                    del x
+                results.extend(rows)
+                print(table(rows, name, dtype, isa))
+                sys.stdout.flush()
     RESULTS.mkdir(exist_ok=True)
     suffix = "-quick" if args.quick else ""
     (RESULTS / f"softmax{suffix}.json").write_text(json.dumps(
