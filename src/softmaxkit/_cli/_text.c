@@ -19,8 +19,10 @@
  * printf rounding r of x to p places (after the point, or of the mantissa) has s
  * significant digits; when s <= DIG (15 for double, 6 for float), every other decimal of
  * that grid lies more than an ulp of x away, so r is also the only decimal of its length
- * that rounds to x: NumPy's unique-then-cut digits are r. Only longer r (float32 rows
- * at 8 places, mostly) search the shortest round-tripping %.{k}e, k = DIG..max.
+ * that rounds to x: NumPy's unique-then-cut digits are r. Longer r (float32 rows at 8
+ * places, mostly) need the shortest round-tripping digits: for float32 from one 17-digit
+ * printf and an exact interval test (shortest_f32), otherwise by trying %.{k}e for
+ * k = DIG..max (and, at a power of two, the next decimal up as well).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -467,6 +469,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_text", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_text", NULL, -1, methods,
+                                    NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__text(void) { return PyModule_Create(&module); }
