@@ -104,6 +104,26 @@ def test_temperature_with_differences_near_overflow(isa, name, dtype):
             assert_close(FUNCS[name](x, temperature=t), reference(FUNCS[name], x, temperature=t))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_terms_that_underflow_alone_still_add_up(isa, dtype):
+    # log(1 + rest) ~ rest: 14 terms of exp(-105) in float32 (each below the smallest
+    # subnormal) give log_softmax -3.6e-45 at the maximum, which was returned as 0
+    q = -105.0 if dtype == np.float32 else -747.0
+    for k in (14, 40, 100):
+        x = np.array([0.0] + [q] * k, dtype=dtype)
+        rows = np.tile(x, (20, 1))
+        for got, ref in [
+            (sk.log_softmax(x), reference(sk.log_softmax, x)),
+            (sk.log_softmax(rows), reference(sk.log_softmax, rows)),  # tiles or rows
+            (sk.log_softmax(rows.T, axis=0), reference(sk.log_softmax, rows.T, axis=0)),
+            (sk.logsumexp(rows, axis=1), reference(sk.logsumexp, rows, axis=1)),
+            (sk.log_softmax(x * 2, temperature=2.0), reference(sk.log_softmax, x * 2,
+                                                               temperature=2.0)),
+        ]:
+            assert got.flat[0] != 0
+            assert_close(got, ref)
+
+
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_slices_split_across_threads(isa, threads, log, dtype, rng):

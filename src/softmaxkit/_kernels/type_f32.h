@@ -22,6 +22,7 @@
  *   SPLIT_BIG, SPLIT_DOWN  above SPLIT_BIG, d and t are scaled by SPLIT_DOWN first
  *   EXP_MAGIC        1.5 * 2**(p-1): adding it rounds to an integer (the table index)
  *   EXP_CLAMP        below -EXP_CLAMP, exp underflows to 0 in T
+ *   EXP_CLAMP_REST   the same for sums of such terms (log_softmax, logsumexp)
  *   EXP_16_OVER_LN2, EXP_LN2_16_HI, EXP_LN2_16_LO   16/ln2 and ln2/16 as hi + lo
  *   EXP_TABLE_HI, EXP_TABLE_LO   2**(j/16) as hi + lo (exp_tables.h, from mpmath)
  *   EXP_BIAS, EXP_MANT_BITS      T's exponent bias and significand bits
@@ -103,6 +104,7 @@ static inline vf32 lookup16_f32(const float *tab, vi32 j)
 #define SPLIT_DOWN 0x1p-16f
 #define EXP_MAGIC 0x1.8p23f
 #define EXP_CLAMP 104.0f /* exp(q) < 2**-150 below: rounds to 0 */
+#define EXP_CLAMP_REST 126.0f /* exp(-126) * 2**REST_BIAS is still a normal number */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F32
 #define EXP_LN2_16_HI SK_LN2_16_HI_F32
 #define EXP_LN2_16_LO SK_LN2_16_LO_F32

@@ -22,6 +22,7 @@
  *   SPLIT_BIG, SPLIT_DOWN  above SPLIT_BIG, d and t are scaled by SPLIT_DOWN first
  *   EXP_MAGIC        1.5 * 2**(p-1): adding it rounds to an integer (the table index)
  *   EXP_CLAMP        below -EXP_CLAMP, exp underflows to 0 in T
+ *   EXP_CLAMP_REST   the same for sums of such terms (log_softmax, logsumexp)
  *   EXP_16_OVER_LN2, EXP_LN2_16_HI, EXP_LN2_16_LO   16/ln2 and ln2/16 as hi + lo
  *   EXP_TABLE_HI, EXP_TABLE_LO   2**(j/16) as hi + lo (exp_tables.h, from mpmath)
  *   EXP_BIAS, EXP_MANT_BITS      T's exponent bias and significand bits
@@ -98,6 +99,7 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 #define SPLIT_DOWN 0x1p-36
 #define EXP_MAGIC 0x1.8p52
 #define EXP_CLAMP 746.0 /* exp(q) < 2**-1075 below: rounds to 0 */
+#define EXP_CLAMP_REST 768.0 /* exp(-768) * 2**REST_BIAS is still a normal number */
 #define EXP_16_OVER_LN2 SK_16_OVER_LN2_F64
 #define EXP_LN2_16_HI SK_LN2_16_HI_F64
 #define EXP_LN2_16_LO SK_LN2_16_LO_F64

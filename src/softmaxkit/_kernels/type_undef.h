@@ -20,6 +20,7 @@
 #undef REST_BIAS
 #undef EXP_MAGIC
 #undef EXP_CLAMP
+#undef EXP_CLAMP_REST
 #undef EXP_16_OVER_LN2
 #undef EXP_LN2_16_HI
 #undef EXP_LN2_16_LO
