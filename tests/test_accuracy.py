@@ -51,26 +51,45 @@ def _cases(dtype, rng):
     return [(name, x.astype(dtype), t) for name, x, t in cases]
 
 
+def _laid_out(fn, x, layout, **kwargs):
+    """``fn`` of the 1-D ``x`` computed in one of the kernels' layouts, as a 1-D result.
+
+    "row": ``x`` itself; "panel": ``x`` as the columns of a matrix reduced along axis 0
+    (slices side by side in vector lanes); "tiles": ``x`` as many stacked rows (short
+    rows go through transposed tiles).
+    """
+    if layout == "row":
+        return fn(x, **kwargs)
+    if layout == "panel":
+        return fn(np.repeat(x[:, None], 19, axis=1), axis=0, **kwargs)[..., 7]
+    return fn(np.tile(x, (37, 1)), axis=-1, **kwargs)[11]
+
+
+LAYOUTS = ["row", "panel", "tiles"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
-def test_softmax_within_2_ulp(dtype, log, rng):
+def test_softmax_within_2_ulp(dtype, log, layout, rng):
     fn = sk.log_softmax if log else sk.softmax
     worst = []
     for name, x, t in _cases(dtype, rng):
-        got = fn(x, temperature=t)
+        got = _laid_out(fn, x, layout, temperature=t)
         assert got.dtype == dtype
         err = ulp_errors(got, exact_softmax(x, t, log=log), dtype)
         worst.append((record_ulps(fn.__name__, dtype, err), name))
     assert max(worst)[0] <= MAX_ULPS, max(worst)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_logsumexp_within_2_ulp(dtype, rng):
+def test_logsumexp_within_2_ulp(dtype, layout, rng):
     worst = []
     for name, x, t in _cases(dtype, rng):
         if t != 1.0:
             continue
-        got = sk.logsumexp(x)
+        got = _laid_out(sk.logsumexp, x, layout)
         exact = exact_logsumexp(x)
         # The ill-conditioned case (result cancels to near 0) is stated separately.
         if abs(exact) < 1e-3 * max(1.0, abs(float(np.max(x)))):

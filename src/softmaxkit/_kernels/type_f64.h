@@ -91,7 +91,8 @@ static inline vf64 lookup16_f64(const double *tab, vi64 j)
 /* The Newton step refining log(sum) needs an exp accurate to about 2**-60, which the
  * unfused polynomial of a build without FMA is not: there libm's log1p alone is better. */
 #define REFINE_LOG SK_HAS_FMA
-#define LANE_LOG 0
+/* the lanes' log in double, refined like F(log_sum)'s (so only where REFINE_LOG is) */
+#define LANE_LOG SK_HAS_FMA
 #define REST_BIAS 128 /* exp(q) >= 2**-1077 here: scaled, the terms stay normal */
 #define SPLIT_FACTOR 134217729.0 /* Veltkamp: 2**27 + 1 */
 #define SPLIT_CAP 0x1p900
