@@ -24,11 +24,12 @@ LAYERS = {
     "_backends": 1,
     "_api": 2,
     "_estimators": 3,
+    "_frameworks": 3,
     "_plotting": 4,
     "_cli": 5,
     "_cli.commands": 6,
 }
-PUBLIC_RANK = 7  # softmaxkit, softmaxkit.plot, softmaxkit.datasets, softmaxkit.__main__
+PUBLIC_RANK = 7  # softmaxkit, .plot, .datasets, .torch, .__main__
 
 
 def module_name(path: Path) -> str:
@@ -97,7 +98,8 @@ GRAPH = {m: imports(m, p) for m, p in MODULES.items()}
 
 def test_every_module_is_in_a_layer():
     assert {m for m in MODULES if rank(m) == PUBLIC_RANK} == {
-        "softmaxkit", "softmaxkit.plot", "softmaxkit.datasets", "softmaxkit.__main__"}
+        "softmaxkit", "softmaxkit.plot", "softmaxkit.datasets", "softmaxkit.__main__",
+        "softmaxkit.torch"}
 
 
 def test_no_import_goes_up_a_layer():

@@ -1,19 +1,27 @@
-"""From a validated call to the backend that computes it.
+"""From a call to the backend that computes it.
 
-:func:`backend_of` asks the registry which backend takes the call (by the array's library
-and the ``set_backend`` setting) and returns an object whose methods are that backend's
-operations with one signature for every backend: the array-API backend's functions take
-the namespace first, and it is bound here.
+:func:`backend_of` asks the registry which backend takes a validated call (by the array's
+library and the ``set_backend`` setting) and returns an object whose methods are that
+backend's operations with one signature for every backend: the array-API backend's
+functions take the namespace first, and it is bound here.
+
+:func:`native_route` comes first, around each public function: CPU arrays of other
+libraries (PyTorch, JAX, anything that exports DLPack on the CPU) are replaced by NumPy
+views of their memory, so the call validates and computes exactly as for NumPy input on
+the native kernels, and the results go back as the library's arrays, without a copy
+either way.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 from typing import Any
 
 import numpy as np
 
 from .._backends import registry
+from .._core import arrays, interop, optional
 
 
 class _Bound:
@@ -36,3 +44,35 @@ def backend_of(op: str, x, xp) -> Any:
 def numpy_result(res: np.ndarray) -> Any:
     """A 0-d NumPy result as a NumPy scalar, as NumPy's own reductions return it."""
     return res[()] if isinstance(res, np.ndarray) and res.ndim == 0 else res
+
+
+def native_route(fn):
+    """Decorate the public function ``fn`` (named as its operation in the capability table)
+    so that CPU arrays of other libraries reach the native kernels through NumPy views.
+
+    The route is taken when the setting is ``"native"`` and the table lists the native
+    backend for the operation; arrays without a view (on a GPU, bfloat16, tensors that
+    record gradients) and integer arrays that the library itself would promote keep the
+    array-API path. PyTorch tensors that record gradients go through the operators of
+    ``softmaxkit.torch`` where one applies, so that the backward runs on the kernels too.
+    """
+    op = fn.__name__
+    if "native" not in registry.CAPABILITIES[op]:
+        raise ValueError(f"{op} has no native backend to route to")
+    names = tuple(inspect.signature(fn).parameters)
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        x = args[0] if args else kwargs.get(names[0])
+        if type(x) is np.ndarray or arrays.library(x) is None or not registry.host_route(op):
+            return fn(*args, **kwargs)
+        try:
+            host_args, host_kwargs, originals = interop.host_views(names, args, kwargs)
+        except interop.RecordsGradient:
+            res = optional.torch_ops().autograd_call(op, {**dict(zip(names, args)), **kwargs})
+            return fn(*args, **kwargs) if res is NotImplemented else res
+        except interop.NotHost:
+            return fn(*args, **kwargs)
+        return interop.back(fn(*host_args, **host_kwargs), x, originals)
+
+    return call

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .._core import arrays
 from .._core import validation as v
-from .dispatch import backend_of, numpy_result
+from .dispatch import backend_of, native_route, numpy_result
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "smooth_max", "hardmax", "std_norm"]
 
@@ -46,6 +46,7 @@ def _normalize(
     return arrays.finish_out(fname, res, out)
 
 
+@native_route
 def softmax(
     x: ArrayLike,
     axis: Axis = -1,
@@ -113,6 +114,7 @@ def softmax(
     return _normalize("softmax", x, axis, temperature, where, out, dtype, log=False, negate=False)
 
 
+@native_route
 def log_softmax(
     x: ArrayLike,
     axis: Axis = -1,
@@ -156,6 +158,7 @@ def log_softmax(
     )
 
 
+@native_route
 def softmin(
     x: ArrayLike,
     axis: Axis = -1,
@@ -179,6 +182,7 @@ def softmin(
     return _normalize("softmin", x, axis, temperature, where, out, dtype, log=False, negate=True)
 
 
+@native_route
 def logsumexp(
     x: ArrayLike,
     axis: Axis = None,
@@ -294,6 +298,7 @@ def logsumexp_input(fname, x, axis, b, where):
     return arr, bw, arrays.mask(fname, xp, where, arr.shape, arr), axes, xp
 
 
+@native_route
 def smooth_max(x: ArrayLike, axis: Axis = -1, *, k: float = 1.0, keepdims: bool = False) -> Any:
     r"""Smooth maximum with sharpness ``k``: ``logsumexp(k * x) / k``.
 
@@ -342,6 +347,7 @@ def array_input(fname, x, axis):
     return arr, v.axes_tuple(fname, axis, arr.ndim), xp
 
 
+@native_route
 def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     r"""One-hot of the argmax of each slice (the first on ties), the shape of ``x``.
 
@@ -373,6 +379,7 @@ def hardmax(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     return res if xp is not None else numpy_result(res)
 
 
+@native_route
 def std_norm(x: ArrayLike, axis: Axis = -1) -> np.ndarray:
     r"""Plain normalization ``x / sum(x)`` along ``axis``: what softmax is contrasted with.
 

@@ -21,7 +21,7 @@ from .._backends import composite
 from .._core import arrays
 from .._core import validation as v
 from . import family as F
-from .dispatch import backend_of
+from .dispatch import backend_of, native_route
 
 __all__ = [
     "softmax_backward",
@@ -51,6 +51,7 @@ def _pair(fname: str, a: Any, b: Any, names: tuple[str, str]):
     return xp.astype(x, dt), xp.astype(d, dt), xp
 
 
+@native_route
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
                      temperature: float = 1.0) -> np.ndarray:
     r"""Gradient of a loss through ``y = softmax(x / temperature)``, from the output ``y``.
@@ -84,6 +85,7 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     return _softmax_vjp("softmax_backward", y, dy, axis, temperature, log=False)
 
 
+@native_route
 def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
                          temperature: float = 1.0) -> np.ndarray:
     r"""Gradient through ``logp = log_softmax(x / temperature)``, from the output ``logp``.
@@ -117,6 +119,7 @@ def _softmax_vjp(fname, y, dy, axis, temperature, *, log):
     return backend_of(fname, yy, xp).softmax_vjp(yy, d, axes, temperature=t, log=log)
 
 
+@native_route
 def logsumexp_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = None, *,
                        b: ArrayLike | None = None, where: ArrayLike | None = None,
                        keepdims: bool = False) -> np.ndarray:
@@ -176,6 +179,7 @@ def _reduced_grad(fname, xp, d, shape, axes, keepdims):
     return d.reshape(kept) if xp is None else xp.reshape(d, kept)
 
 
+@native_route
 def smooth_max_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *, k: float = 1.0,
                         keepdims: bool = False) -> np.ndarray:
     r"""Gradient through ``smooth_max(x, axis, k=k)``: ``dy * softmax(k * x)``.
@@ -196,6 +200,7 @@ def smooth_max_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *, k: fl
     return composite.smooth_max_backward(be.softmax, xx, d, axes, kk)
 
 
+@native_route
 def softmax_temperature_grad(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
                              temperature: float = 1.0, log: bool = False) -> np.ndarray:
     r"""Gradient of a loss with respect to the temperature of ``softmax(x / T)``.
@@ -236,6 +241,7 @@ def softmax_temperature_grad(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
                                               axes, t, log)
 
 
+@native_route
 def softmax_jacobian(x: ArrayLike, axis: int = -1, *, temperature: float = 1.0) -> np.ndarray:
     r"""The full Jacobian ``d softmax(x)_i / d x_j = p_i (delta_ij - p_j) / T`` per slice.
 

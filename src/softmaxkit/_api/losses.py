@@ -20,7 +20,7 @@ from .._backends import composite
 from .._core import arrays
 from .._core import validation as v
 from .._core.numerics import device
-from .dispatch import backend_of, numpy_result
+from .dispatch import backend_of, native_route, numpy_result
 
 __all__ = ["cross_entropy", "nll_loss", "linear_cross_entropy"]
 
@@ -60,6 +60,7 @@ def _grad_out(fname, grad_out, logits):
     return grad_out
 
 
+@native_route
 def cross_entropy(
     logits: ArrayLike,
     target: ArrayLike,
@@ -177,6 +178,7 @@ def _targets_take_part(fname, xp, t, ax, ignore_index, mask):
     v.targets_not_masked(fname, xp, ys, counted, rows)
 
 
+@native_route
 def nll_loss(
     log_probs: ArrayLike,
     target: ArrayLike,
@@ -238,6 +240,7 @@ def nll_loss(
     return numpy_result(res)
 
 
+@native_route
 def linear_cross_entropy(
     x: ArrayLike,
     weight: ArrayLike,

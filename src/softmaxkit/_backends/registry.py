@@ -24,7 +24,7 @@ from .._core import config
 from .._core.arrays import is_dask
 from . import dask, native, reference, xp
 
-__all__ = ["CAPABILITIES", "BACKENDS", "resolve"]
+__all__ = ["CAPABILITIES", "BACKENDS", "resolve", "host_route"]
 
 ALL = ("native", "reference", "array_api", "dask")
 NUMPY_ONLY = ("native", "reference")
@@ -67,6 +67,14 @@ def kind(x, namespace) -> str:
     if namespace is None:
         return _SETTING[config.get_backend()]
     return "dask" if is_dask(x) else "array_api"
+
+
+def host_route(op: str) -> bool:
+    """Whether CPU arrays of other libraries compute ``op`` on the native kernels through
+    NumPy views of their memory (``_core.interop``): with the ``"native"`` setting, for the
+    operations the native backend implements. ``set_backend("numpy")`` keeps them on their
+    library's own array-API path."""
+    return config.get_backend() == "native" and "native" in CAPABILITIES[op]
 
 
 def resolve(op: str, x, namespace=None) -> str:

@@ -1,0 +1,141 @@
+"""CPU arrays of other libraries as NumPy views, and results back as the library's arrays.
+
+A PyTorch CPU tensor, a JAX CPU array or any array that exports DLPack on the CPU shares
+its memory with a NumPy view made without a copy, so the native kernels compute on it
+directly. :func:`host_views` makes the views of a call's arguments (or says why it
+cannot), :func:`back` turns the results into arrays of the input's library, again
+without a copy. Arrays that cannot be viewed (on a GPU, of a dtype NumPy lacks such as
+bfloat16, or a PyTorch tensor that records gradients) keep the array-API path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .arrays import library
+
+_KDL_CPU = 1  # DLPack's device type for host memory
+
+# PyTorch dtypes by name -> NumPy dtypes; others (bfloat16, complex32, quantized) have no
+# NumPy twin and keep the array-API path
+_TORCH_DTYPES = {f"torch.{n}": np.dtype(n) for n in (
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")}
+
+
+class NotHost(Exception):
+    """An argument has no NumPy view on the CPU."""
+
+
+class RecordsGradient(NotHost):
+    """A PyTorch tensor that autograd is recording: the operators with a backward apply."""
+
+
+def _torch_view(t) -> np.ndarray:
+    if t.requires_grad:
+        import torch
+
+        if torch.is_grad_enabled():
+            raise RecordsGradient("records gradients")
+        t = t.detach()  # under no_grad nothing is recorded: compute on its memory
+    if t.device.type != "cpu" or str(t.dtype) not in _TORCH_DTYPES:
+        raise NotHost("not a CPU tensor of a NumPy dtype")
+    if t.is_conj() or t.is_neg():
+        raise NotHost("lazy conjugate or negation")
+    return t.numpy()  # shares the tensor's memory, strides included
+
+
+def view(a) -> np.ndarray:
+    """A NumPy array sharing ``a``'s memory; NotHost when there is none."""
+    lib = type(a).__module__.split(".", 1)[0]
+    if lib == "torch":
+        return _torch_view(a)
+    if lib == "dask":
+        raise NotHost("Dask arrays are lazy")
+    device = getattr(a, "__dlpack_device__", None)
+    if device is None:
+        raise NotHost("no DLPack")
+    try:
+        if device()[0] != _KDL_CPU:
+            raise NotHost("not on the CPU")
+        return np.from_dlpack(a)
+    except (BufferError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise NotHost(str(exc)) from None
+
+
+def _dtype(d):
+    """A dtype argument of the input's library as a NumPy dtype (None stays None)."""
+    if d is None or isinstance(d, (np.dtype, type, str)):
+        return d
+    if type(d).__module__.split(".", 1)[0] == "torch":
+        try:
+            return _TORCH_DTYPES[str(d)]
+        except KeyError:
+            raise NotHost(f"no NumPy dtype for {d}") from None
+    return d
+
+
+# arguments that hold indices or a mask, not numbers to compute with: their integer or
+# bool arrays are viewed as they are (an integer array elsewhere is promoted by the
+# library's own rules, which only the array-API path follows)
+INDEX_ARGS = frozenset({"target", "where"})
+
+
+def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
+    """The call's arguments with every foreign array replaced by its NumPy view.
+
+    ``names`` are the function's parameter names, in order. Returns the new positional
+    and keyword arguments and a map from ``id`` of each view to the array it views (so
+    that ``out=`` comes back as the caller's own array). NotHost when an array has no
+    view, an array that is computed with is not floating, or arrays of two libraries
+    (NumPy included) are mixed (that call raises the mixing error on the array-API path).
+    """
+    originals: dict[int, Any] = {}
+    libraries = set()
+
+    def convert(name, a):
+        if name == "dtype":
+            return _dtype(a)
+        if isinstance(a, np.ndarray):
+            raise NotHost("a NumPy array among the arguments")
+        lib = library(a)
+        if lib is None:
+            return a
+        libraries.add(lib)
+        if len(libraries) > 1:
+            raise NotHost("arrays of two libraries")
+        v = view(a)
+        if v.dtype.kind != "f" and name not in INDEX_ARGS:
+            raise NotHost(f"{name!r} is not floating: the library's promotion applies")
+        originals[id(v)] = a
+        return v
+
+    new_args = tuple(convert(n, a) for n, a in zip(names, args))
+    new_kwargs = {k: convert(k, a) for k, a in kwargs.items()}
+    return new_args, new_kwargs, originals
+
+
+def back(res, like, originals: dict[int, Any]):
+    """``res`` (NumPy arrays and scalars, possibly in tuples) as arrays of ``like``'s library."""
+    if isinstance(res, tuple):
+        return tuple(back(r, like, originals) for r in res)
+    if isinstance(res, np.ndarray) and id(res) in originals:
+        return originals[id(res)]  # out=: the caller's own array, written in place
+    if not isinstance(res, (np.ndarray, np.generic)):
+        return res
+    arr = np.asarray(res)
+    if type(like).__module__.split(".", 1)[0] == "torch":
+        import torch
+
+        if not arr.flags.writeable:  # torch warns on read-only memory: give it its own
+            arr = arr.copy()
+        return torch.from_numpy(arr)
+    import array_api_compat
+
+    xp = array_api_compat.array_namespace(like)
+    out = xp.from_dlpack(arr)
+    where = array_api_compat.device(like)
+    if array_api_compat.device(out) != where:  # another CPU "device" of the library
+        out = xp.asarray(out, device=where)
+    return out

@@ -1,0 +1,278 @@
+"""The family as PyTorch custom operators (``torch.ops.softmaxkit.*``), with autograd.
+
+Each operator's implementation is the public function on the operator's tensors: a CPU
+tensor reaches the native kernels through a view of its memory (``_api.dispatch``), a
+tensor on another device takes the array-API path. ``register_fake`` gives the output
+shapes, so ``torch.compile`` traces the operators without running them, and
+``register_autograd`` gives the backward, itself made of operators with their own
+backward where a second derivative is defined (the family and its backward functions).
+The fused losses save the gradient their forward computed; differentiating that gradient
+again raises.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .._api import family, gradients, losses
+
+__all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
+           "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "OPERATORS"]
+
+_NS = "softmaxkit"
+
+
+def _axes(dim: list[int]):
+    return tuple(dim) if dim else None
+
+
+# ------------------------------------------------------------------- the family
+
+
+@torch.library.custom_op(f"{_NS}::softmax", mutates_args=())
+def softmax(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
+    return family.softmax(x, _axes(dim), temperature=temperature)
+
+
+@torch.library.custom_op(f"{_NS}::log_softmax", mutates_args=())
+def log_softmax(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
+    return family.log_softmax(x, _axes(dim), temperature=temperature)
+
+
+@torch.library.custom_op(f"{_NS}::softmin", mutates_args=())
+def softmin(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
+    return family.softmin(x, _axes(dim), temperature=temperature)
+
+
+@torch.library.custom_op(f"{_NS}::logsumexp", mutates_args=())
+def logsumexp(x: Tensor, dim: list[int], keepdim: bool = False) -> Tensor:
+    return family.logsumexp(x, _axes(dim), keepdims=keepdim)
+
+
+@torch.library.custom_op(f"{_NS}::softmax_backward", mutates_args=())
+def softmax_backward(y: Tensor, dy: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
+    return gradients.softmax_backward(y, dy, _axes(dim), temperature=temperature)
+
+
+@torch.library.custom_op(f"{_NS}::log_softmax_backward", mutates_args=())
+def log_softmax_backward(logp: Tensor, dy: Tensor, dim: list[int],
+                         temperature: float = 1.0) -> Tensor:
+    return gradients.log_softmax_backward(logp, dy, _axes(dim), temperature=temperature)
+
+
+for _op in (softmax, log_softmax, softmin):
+    _op.register_fake(lambda x, dim, temperature=1.0: torch.empty_like(x))
+for _op in (softmax_backward, log_softmax_backward):
+    _op.register_fake(lambda y, dy, dim, temperature=1.0: torch.empty_like(y))
+
+
+@logsumexp.register_fake
+def _(x, dim, keepdim=False):
+    dims = {d % x.ndim for d in dim} if dim else set(range(x.ndim))
+    shape = [1 if d in dims else s for d, s in enumerate(x.shape) if keepdim or d not in dims]
+    return x.new_empty(shape)
+
+
+def _sum(a, dim):
+    return a.sum(dim=dim if dim else None, keepdim=True)
+
+
+def _save_output(ctx, inputs, output):
+    ctx.dim, ctx.temperature = inputs[1], inputs[2]
+    ctx.save_for_backward(output)
+
+
+def _softmax_grad(ctx, g):
+    (y,) = ctx.saved_tensors
+    return softmax_backward(y, g, ctx.dim, ctx.temperature), None, None
+
+
+def _softmin_grad(ctx, g):
+    (y,) = ctx.saved_tensors
+    return -softmax_backward(y, g, ctx.dim, ctx.temperature), None, None
+
+
+def _log_softmax_grad(ctx, g):
+    (logp,) = ctx.saved_tensors
+    return log_softmax_backward(logp, g, ctx.dim, ctx.temperature), None, None
+
+
+softmax.register_autograd(_softmax_grad, setup_context=_save_output)
+softmin.register_autograd(_softmin_grad, setup_context=_save_output)
+log_softmax.register_autograd(_log_softmax_grad, setup_context=_save_output)
+
+
+def _lse_setup(ctx, inputs, output):
+    ctx.dim, ctx.keepdim = inputs[1], inputs[2]
+    ctx.save_for_backward(inputs[0])
+
+
+def _lse_grad(ctx, g):
+    (x,) = ctx.saved_tensors
+    dims = sorted({d % x.ndim for d in ctx.dim}) if ctx.dim else list(range(x.ndim))
+    if not ctx.keepdim:
+        for d in dims:
+            g = g.unsqueeze(d)
+    # the gradient of log-sum-exp is the softmax over the same axes
+    return softmax(x, ctx.dim, 1.0) * g, None, None
+
+
+logsumexp.register_autograd(_lse_grad, setup_context=_lse_setup)
+
+
+def _vjp_setup(ctx, inputs, output):
+    ctx.dim, ctx.temperature = inputs[2], inputs[3]
+    ctx.save_for_backward(inputs[0], inputs[1])
+
+
+def _softmax_backward_grad(ctx, gg):
+    # dx = y * (dy - sum(y * dy)) / T: linear in dy, and in y with the product rule
+    y, dy = ctx.saved_tensors
+    t = ctx.temperature
+    grad_dy = softmax_backward(y, gg, ctx.dim, t)
+    grad_y = (gg * (dy - _sum(y * dy, ctx.dim)) - dy * _sum(gg * y, ctx.dim)) / t
+    return grad_y, grad_dy, None, None
+
+
+def _log_softmax_backward_grad(ctx, gg):
+    # dx = (dy - exp(logp) * sum(dy)) / T
+    logp, dy = ctx.saved_tensors
+    t = ctx.temperature
+    p = torch.exp(logp)
+    grad_dy = (gg - _sum(gg * p, ctx.dim)) / t
+    grad_logp = -gg * p * _sum(dy, ctx.dim) / t
+    return grad_logp, grad_dy, None, None
+
+
+softmax_backward.register_autograd(_softmax_backward_grad, setup_context=_vjp_setup)
+log_softmax_backward.register_autograd(_log_softmax_backward_grad, setup_context=_vjp_setup)
+
+
+# ------------------------------------------------------------------- fused losses
+
+
+def _no_second_derivative(name: str):
+    if torch.is_grad_enabled():
+        raise RuntimeError(f"softmaxkit.torch.{name}: the fused loss has no second "
+                           "derivative (its backward reuses the gradient of the forward)")
+
+
+@torch.library.custom_op(f"{_NS}::cross_entropy", mutates_args=())
+def cross_entropy(logits: Tensor, target: Tensor, dim: int, weight: Tensor | None,
+                  ignore_index: int | None, label_smoothing: float,
+                  reduction: str) -> tuple[Tensor, Tensor]:
+    loss, grad = losses.cross_entropy(logits, target, dim, weight=weight,
+                                      ignore_index=ignore_index,
+                                      label_smoothing=label_smoothing, reduction=reduction,
+                                      return_grad=True)
+    return loss, grad
+
+
+@cross_entropy.register_fake
+def _(logits, target, dim, weight, ignore_index, label_smoothing, reduction):
+    if reduction != "none":
+        shape = []
+    else:
+        shape = [s for d, s in enumerate(logits.shape) if d != dim % logits.ndim]
+    return logits.new_empty(shape), torch.empty_like(logits)
+
+
+def _xent_setup(ctx, inputs, output):
+    ctx.dim, ctx.reduction = inputs[2], inputs[6]
+    ctx.save_for_backward(output[1])
+
+
+def _xent_grad(ctx, g_loss, g_grad):
+    _no_second_derivative("cross_entropy")
+    (grad,) = ctx.saved_tensors
+    if ctx.reduction == "none":
+        g_loss = g_loss.unsqueeze(ctx.dim % grad.ndim)
+    return grad * g_loss, None, None, None, None, None, None
+
+
+cross_entropy.register_autograd(_xent_grad, setup_context=_xent_setup)
+
+
+@torch.library.custom_op(f"{_NS}::linear_cross_entropy", mutates_args=())
+def linear_cross_entropy(x: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
+                         ignore_index: int | None, label_smoothing: float, reduction: str,
+                         chunk_size: int | None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    if reduction == "none":
+        raise ValueError("softmaxkit.torch.linear_cross_entropy: reduction='none' has no "
+                         "fused gradient; use 'mean' or 'sum'")
+    loss, (dx, dw, db) = losses.linear_cross_entropy(
+        x, weight, bias, target, chunk_size=chunk_size, ignore_index=ignore_index,
+        label_smoothing=label_smoothing, reduction=reduction, return_grad=True)
+    return loss, dx, dw, (db if db is not None else weight.new_empty(0))
+
+
+@linear_cross_entropy.register_fake
+def _(x, weight, bias, target, ignore_index, label_smoothing, reduction, chunk_size):
+    db = torch.empty_like(bias) if bias is not None else weight.new_empty(0)
+    return x.new_empty([]), torch.empty_like(x), torch.empty_like(weight), db
+
+
+def _linear_setup(ctx, inputs, output):
+    ctx.has_bias = inputs[2] is not None
+    ctx.save_for_backward(*output[1:])
+
+
+def _linear_grad(ctx, g_loss, *unused):
+    _no_second_derivative("linear_cross_entropy")
+    dx, dw, db = ctx.saved_tensors
+    return (dx * g_loss, dw * g_loss, db * g_loss if ctx.has_bias else None,
+            None, None, None, None, None)
+
+
+linear_cross_entropy.register_autograd(_linear_grad, setup_context=_linear_setup)
+
+#: name -> operator, every operator this module registers
+OPERATORS = {op._name: op for op in (
+    softmax, log_softmax, softmin, logsumexp, softmax_backward, log_softmax_backward,
+    cross_entropy, linear_cross_entropy)}
+
+
+# ------------------------------------- the public functions' calls that record gradients
+
+# operation -> (the operator's call from the public function's bound arguments, the
+# arguments that must keep their defaults for the operator to apply)
+def _dims(axis) -> list[int]:
+    if axis is None:
+        return []
+    return [int(a) for a in axis] if isinstance(axis, (tuple, list)) else [int(axis)]
+
+
+def _family_call(op):
+    return lambda a: op(a["x"], _dims(a.get("axis", -1)), float(a.get("temperature", 1.0)))
+
+
+_AUTOGRAD = {
+    "softmax": (_family_call(softmax), {"where": None, "out": None, "dtype": None}),
+    "log_softmax": (_family_call(log_softmax), {"where": None, "out": None, "dtype": None}),
+    "softmin": (_family_call(softmin), {"where": None, "out": None, "dtype": None}),
+    "logsumexp": (lambda a: logsumexp(a["x"], _dims(a.get("axis")), bool(a.get("keepdims"))),
+                  {"b": None, "where": None, "return_sign": False}),
+    "cross_entropy": (
+        lambda a: cross_entropy(a["logits"], a["target"], int(a.get("axis", -1)),
+                                a.get("weight"), a.get("ignore_index"),
+                                float(a.get("label_smoothing", 0.0)),
+                                a.get("reduction", "mean"))[0],
+        {"where": None, "return_grad": False, "grad_out": None}),
+}
+
+
+def autograd_call(op: str, bound: dict):
+    """The public function ``op`` on tensors that record gradients, through its operator
+    (so that the backward is the native one); NotImplemented where no operator applies
+    (the array-API path then computes with PyTorch's own autograd)."""
+    entry = _AUTOGRAD.get(op)
+    if entry is None:
+        return NotImplemented
+    call, defaults = entry
+    if any(bound.get(k, v) is not v and bound.get(k, v) != v for k, v in defaults.items()):
+        return NotImplemented
+    if not all(isinstance(t, Tensor) or t is None or not hasattr(t, "shape")
+               for t in bound.values()):
+        return NotImplemented
+    return call(bound)

@@ -1,0 +1,204 @@
+"""softmaxkit for PyTorch: the family as custom operators with autograd, and modules.
+
+Importing this module registers the operators ``torch.ops.softmaxkit.softmax``,
+``log_softmax``, ``softmin``, ``logsumexp``, ``softmax_backward``,
+``log_softmax_backward``, ``cross_entropy`` (loss and gradient in one pass) and
+``linear_cross_entropy`` (chunked, gradients of x, weight and bias). CPU tensors compute
+on the native kernels without a copy, backward included; tensors on other devices take
+the array-API path. The operators work under ``torch.compile(fullgraph=True)``.
+
+The functions below take PyTorch's argument names; the modules are drop-in
+replacements for ``torch.nn``'s. Where the semantics differ from PyTorch's, they are
+those of the rest of softmaxkit: a fully masked (all ``-inf``) slice gives zeros, not
+NaN, with a finite gradient; a mean cross-entropy over no counted sample is 0, not NaN.
+
+Examples
+--------
+>>> import torch
+>>> import softmaxkit.torch as skt
+>>> x = torch.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+>>> y = skt.softmax(x, dim=-1)
+>>> y.detach(), y.grad_fn is not None
+(tensor([[0.0900, 0.2447, 0.6652]]), True)
+>>> loss = skt.cross_entropy(x, torch.tensor([2]))
+>>> loss.backward()
+>>> x.grad
+tensor([[ 0.0900,  0.2447, -0.3348]])
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from ._frameworks import torch_ops as _ops
+from ._frameworks.torch_ops import OPERATORS
+
+__all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross_entropy",
+           "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss"]
+
+
+def _dims(dim) -> list[int]:
+    return _ops._dims(dim)
+
+
+def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
+            temperature: float = 1.0) -> Tensor:
+    """Softmax of ``input / temperature`` over ``dim`` (``torch.ops.softmaxkit.softmax``).
+
+    Exact to a few ulps (see :func:`softmaxkit.softmax`); an all ``-inf`` slice gives
+    zeros where ``torch.softmax`` gives NaN.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.softmax(torch.tensor([0.0, float("-inf")]), dim=0)
+    tensor([1., 0.])
+    """
+    return _ops.softmax(input, _dims(dim), float(temperature))
+
+
+def log_softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
+                temperature: float = 1.0) -> Tensor:
+    """Log-softmax over ``dim`` (``torch.ops.softmaxkit.log_softmax``); see
+    :func:`softmaxkit.log_softmax`.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.log_softmax(torch.tensor([0.0, -40.0], dtype=torch.float64), dim=0)[0].item()
+    -4.248354255291589e-18
+    """
+    return _ops.log_softmax(input, _dims(dim), float(temperature))
+
+
+def softmin(input: Tensor, dim: int | tuple[int, ...] = -1, *,
+            temperature: float = 1.0) -> Tensor:
+    """Softmax of ``-input / temperature`` over ``dim`` (``torch.ops.softmaxkit.softmin``).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.softmin(torch.tensor([0.0, 200.0]), dim=0)
+    tensor([1., 0.])
+    """
+    return _ops.softmin(input, _dims(dim), float(temperature))
+
+
+def logsumexp(input: Tensor, dim: int | tuple[int, ...] | None = None,
+              keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input)))`` over ``dim`` (all dimensions when None); its gradient is
+    the softmax (``torch.ops.softmaxkit.logsumexp``).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.logsumexp(torch.tensor([1000.0, 1000.0], dtype=torch.float64), dim=0).item()
+    1000.6931471805599
+    """
+    return _ops.logsumexp(input, _dims(dim), bool(keepdim))
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """``torch.nn.functional.cross_entropy``'s arguments, computed by the fused kernel:
+    the loss and its gradient in one pass over the logits, the gradient saved for the
+    backward. The classes are along dimension 1 (0 for 1-D input), as in PyTorch.
+
+    A mean over no counted sample (every target ``ignore_index``) is 0 with a zero
+    gradient, where PyTorch gives NaN. There is no second derivative.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> z = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    >>> skt.cross_entropy(z, torch.tensor([0, 1]))
+    tensor(0.3185)
+    """
+    dim = 1 if input.ndim >= 2 else 0
+    return _ops.cross_entropy(input, target, dim, weight, int(ignore_index),
+                              float(label_smoothing), reduction)[0]
+
+
+def linear_cross_entropy(input: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
+                         *, ignore_index: int = -100, reduction: str = "mean",
+                         label_smoothing: float = 0.0, chunk_size: int | None = None) -> Tensor:
+    """Cross-entropy of ``input @ weight.T + bias`` without forming all the logits
+    (``torch.ops.softmaxkit.linear_cross_entropy``; see
+    :func:`softmaxkit.linear_cross_entropy`). The gradients of ``input``, ``weight`` and
+    ``bias`` come from the forward's chunks; ``reduction`` is "mean" or "sum".
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> x, w = torch.eye(2, 3), torch.ones(4, 3)
+    >>> skt.linear_cross_entropy(x, w, None, torch.tensor([0, 3]))
+    tensor(1.3863)
+    """
+    return _ops.linear_cross_entropy(input, weight, bias, target, int(ignore_index),
+                                     float(label_smoothing), reduction, chunk_size)[0]
+
+
+class _Dim(nn.Module):
+    _fn = None
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_Dim):
+    """``torch.nn.Softmax(dim)`` on :func:`softmax` (``dim`` defaults to -1).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.Softmax(dim=1)(torch.zeros(1, 4))
+    tensor([[0.2500, 0.2500, 0.2500, 0.2500]])
+    """
+
+    _fn = staticmethod(softmax)
+
+
+class LogSoftmax(_Dim):
+    """``torch.nn.LogSoftmax(dim)`` on :func:`log_softmax` (``dim`` defaults to -1)."""
+
+    _fn = staticmethod(log_softmax)
+
+
+class Softmin(_Dim):
+    """``torch.nn.Softmin(dim)`` on :func:`softmin` (``dim`` defaults to -1)."""
+
+    _fn = staticmethod(softmin)
+
+
+class CrossEntropyLoss(nn.Module):
+    """``torch.nn.CrossEntropyLoss`` with PyTorch's arguments, on :func:`cross_entropy`.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.CrossEntropyLoss()(torch.zeros(2, 4), torch.tensor([0, 3]))
+    tensor(1.3863)
+    """
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                             self.label_smoothing)
+
+
+del torch

@@ -1,0 +1,234 @@
+"""``softmaxkit.torch``: the operators pass PyTorch's own checks, gradients are exact,
+``torch.compile`` traces them, and the modules train a model as PyTorch's do."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+import softmaxkit as sk
+
+torch = pytest.importorskip("torch")
+skt = pytest.importorskip("softmaxkit.torch")
+
+F64 = torch.float64
+
+
+def _randn(*shape, dtype=F64, grad=True, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, dtype=dtype, generator=g).requires_grad_(grad)
+
+
+def _samples():
+    """(operator name, args) samples: float64 and float32, contiguous and strided."""
+    out = []
+    for dtype in (F64, torch.float32):
+        x = _randn(4, 6, dtype=dtype)
+        xt = _randn(6, 4, dtype=dtype).detach().T.requires_grad_()  # strided
+        y = torch.softmax(x, 1).detach().requires_grad_()
+        logp = torch.log_softmax(x, 1).detach().requires_grad_()
+        dy = _randn(4, 6, dtype=dtype, seed=1)
+        t = torch.tensor([0, 5, 2, 2])
+        w = _randn(3, 6, dtype=dtype, seed=2)
+        b = _randn(3, dtype=dtype, seed=3)
+        out += [
+            ("softmax", (x, [1], 1.0)), ("softmax", (xt, [0], 0.25)),
+            ("softmax", (x, [0, 1], 1.0)),
+            ("log_softmax", (x, [1], 2.0)), ("log_softmax", (xt, [0], 1.0)),
+            ("softmin", (x, [0], 1.0)),
+            ("logsumexp", (x, [1], False)), ("logsumexp", (xt, [], True)),
+            ("softmax_backward", (y, dy, [1], 1.0)),
+            ("log_softmax_backward", (logp, dy, [1], 0.5)),
+            ("cross_entropy", (x, t, 1, None, -100, 0.0, "mean")),
+            ("cross_entropy", (x, t, 1, torch.rand(6, dtype=dtype), 2, 0.1, "none")),
+            ("cross_entropy", (x, torch.softmax(dy, 1).detach(), 1, None, None, 0.0, "sum")),
+            ("linear_cross_entropy", (x, w, b, t % 3, -100, 0.0, "mean", 2)),
+            ("linear_cross_entropy", (x, w, None, t % 3, None, 0.0, "sum", None)),
+        ]
+    return out
+
+
+SAMPLES = _samples()
+
+
+def test_every_operator_is_sampled():
+    assert {name for name, _ in SAMPLES} == set(skt.OPERATORS)
+
+
+@pytest.mark.parametrize("name,args", SAMPLES, ids=[f"{n}-{i}" for i, (n, _) in
+                                                    enumerate(SAMPLES)])
+def test_opcheck(name, args):
+    torch.library.opcheck(skt.OPERATORS[name], args)
+
+
+@pytest.mark.parametrize("name,args", [s for s in SAMPLES if s[1][0].dtype == F64],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_gradcheck(name, args):
+    op = skt.OPERATORS[name]
+    first = (lambda *a: op(*a)[0]) if name in ("cross_entropy", "linear_cross_entropy") \
+        else op
+    assert torch.autograd.gradcheck(first, args)
+
+
+SECOND_ORDER = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
+                "log_softmax_backward"]
+
+
+@pytest.mark.parametrize("name,args", [s for s in SAMPLES if s[1][0].dtype == F64
+                                       and s[0] in SECOND_ORDER],
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_gradgradcheck(name, args):
+    assert torch.autograd.gradgradcheck(skt.OPERATORS[name], args)
+
+
+def test_the_fused_losses_refuse_a_second_derivative():
+    x = _randn(3, 4)
+    loss = skt.cross_entropy(x, torch.tensor([0, 1, 3]))
+    (g,) = torch.autograd.grad(loss, x, create_graph=False)
+    with pytest.raises(RuntimeError, match="no second derivative"):
+        torch.autograd.grad(loss, x, create_graph=True)
+    assert torch.isfinite(g).all()
+
+
+def test_values_are_those_of_the_numpy_functions():
+    x = _randn(5, 9, dtype=torch.float32, grad=False)
+    np.testing.assert_array_equal(skt.softmax(x, 0).numpy(), sk.softmax(x.numpy(), axis=0))
+    np.testing.assert_array_equal(skt.log_softmax(x).numpy(), sk.log_softmax(x.numpy()))
+    np.testing.assert_array_equal(skt.logsumexp(x, 1).numpy(),
+                                  sk.logsumexp(x.numpy(), axis=1))
+    t = torch.tensor([0, 8, 3, 3, 1])
+    assert skt.cross_entropy(x, t).item() == float(sk.cross_entropy(x.numpy(), t.numpy(),
+                                                                    axis=1))
+
+
+def test_gradients_equal_pytorchs():
+    x = _randn(6, 10)
+    t = torch.tensor([0, 9, 3, -100, 1, 1])
+    for ours, theirs in [
+        (lambda a: (skt.softmax(a, 1) * torch.arange(10.0, dtype=F64)).sum(),
+         lambda a: (torch.softmax(a, 1) * torch.arange(10.0, dtype=F64)).sum()),
+        (lambda a: skt.log_softmax(a, 0)[2].sum(), lambda a: torch.log_softmax(a, 0)[2].sum()),
+        (lambda a: skt.logsumexp(a, 1).sum(), lambda a: torch.logsumexp(a, 1).sum()),
+        (lambda a: skt.cross_entropy(a, t, label_smoothing=0.2),
+         lambda a: torch.nn.functional.cross_entropy(a, t, label_smoothing=0.2)),
+    ]:
+        (g1,) = torch.autograd.grad(ours(x), x)
+        (g2,) = torch.autograd.grad(theirs(x), x)
+        torch.testing.assert_close(g1, g2, rtol=1e-13, atol=1e-15)
+
+
+def test_linear_cross_entropy_gradients_equal_the_unfused_ones():
+    x, w, b = _randn(7, 5), _randn(4, 5, seed=1), _randn(4, seed=2)
+    t = torch.tensor([0, 3, 1, 1, 2, 0, 3])
+    ours = torch.autograd.grad(skt.linear_cross_entropy(x, w, b, t, chunk_size=3), (x, w, b))
+    theirs = torch.autograd.grad(
+        torch.nn.functional.cross_entropy(x @ w.T + b, t), (x, w, b))
+    for g1, g2 in zip(ours, theirs):
+        torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-14)
+
+
+def test_plain_calls_that_record_gradients_use_the_operators():
+    x = _randn(3, 5)
+    y = sk.softmax(x, axis=1)
+    assert "softmaxkit" in type(y.grad_fn).__name__
+    loss = sk.cross_entropy(x, torch.tensor([0, 4, 2]))
+    assert "softmaxkit" in type(loss.grad_fn).__name__
+    (g,) = torch.autograd.grad(loss, x)
+    torch.testing.assert_close(g, torch.autograd.grad(
+        torch.nn.functional.cross_entropy(x, torch.tensor([0, 4, 2])), x)[0])
+    # an argument the operators do not take: PyTorch's own autograd on the array-API path
+    masked = sk.softmax(x, where=torch.tensor([True, True, False, True, True]))
+    assert masked.grad_fn is not None and "softmaxkit" not in type(masked.grad_fn).__name__
+
+
+def test_a_fully_masked_row_gives_zeros_and_finite_gradients():
+    x = torch.tensor([[0.0, 1.0], [-torch.inf, -torch.inf]], dtype=F64, requires_grad=True)
+    y = skt.softmax(x, 1)
+    assert torch.equal(y[1], torch.zeros(2, dtype=F64))  # torch.softmax gives NaN here
+    assert torch.isnan(torch.softmax(x, 1)[1]).all()
+    (g,) = torch.autograd.grad(y[:, 0].sum(), x)
+    assert torch.isfinite(g).all()
+
+
+def test_a_mean_over_no_counted_sample_is_zero():
+    x = _randn(2, 3)
+    t = torch.tensor([-100, -100])
+    loss = skt.cross_entropy(x, t)
+    assert loss.item() == 0.0  # PyTorch: NaN
+    assert torch.isnan(torch.nn.functional.cross_entropy(x, t))
+    (g,) = torch.autograd.grad(loss, x)
+    assert torch.equal(g, torch.zeros_like(g))
+
+
+# PyTorch's compiler itself touches its deprecated torch.jit.script_method
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_compile_fullgraph_gives_the_same_values():
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(5, 4, dtype=F64)
+            self.log_softmax = skt.LogSoftmax(1)
+
+        def forward(self, a, t):
+            z = self.linear(a)
+            return (skt.cross_entropy(z, t) + skt.logsumexp(self.log_softmax(z), 1).mean()
+                    + skt.softmax(z, 0).std())
+
+    torch.manual_seed(0)
+    model = Model()
+    compiled = torch.compile(model, fullgraph=True)
+    a, t = _randn(8, 5, grad=False), torch.tensor([0, 1, 2, 3, 3, 2, 1, 0])
+    eager = model(a, t)
+    got = compiled(a, t)
+    torch.testing.assert_close(got, eager, rtol=1e-14, atol=0)
+    g_eager = torch.autograd.grad(eager, model.linear.weight)
+    g_got = torch.autograd.grad(got, model.linear.weight)
+    torch.testing.assert_close(g_got, g_eager, rtol=1e-13, atol=1e-15)
+
+
+def _train(modules, steps=25):
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = torch.tensor(x[:600] / 16.0, dtype=F64)
+    y = torch.tensor(y[:600])
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32, dtype=F64), torch.nn.Tanh(),
+                                torch.nn.Linear(32, 10, dtype=F64))
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    loss_fn = modules.CrossEntropyLoss(label_smoothing=0.05)
+    curve = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        curve.append(loss.item())
+    return np.array(curve)
+
+
+def test_a_model_trains_as_with_pytorchs_modules():
+    pytest.importorskip("sklearn")
+    ours, theirs = _train(skt), _train(torch.nn)
+    assert theirs[-1] < 0.7 * theirs[0]  # it does learn
+    np.testing.assert_allclose(ours, theirs, rtol=1e-11)
+
+
+def test_modules_match_pytorchs():
+    x = _randn(3, 4, grad=False)
+    for ours, theirs in [(skt.Softmax(1), torch.nn.Softmax(1)),
+                         (skt.LogSoftmax(0), torch.nn.LogSoftmax(0)),
+                         (skt.Softmin(1), torch.nn.Softmin(1))]:
+        torch.testing.assert_close(ours(x), theirs(x), rtol=1e-14, atol=1e-300)
+        assert repr(ours).endswith(f"(dim={ours.dim})")
+    w = torch.rand(4, dtype=F64)
+    t = torch.tensor([1, 3, 0])
+    torch.testing.assert_close(skt.CrossEntropyLoss(w, reduction="sum")(x, t),
+                               torch.nn.CrossEntropyLoss(w, reduction="sum")(x, t))
+
+
+def test_docstring_examples():
+    result = doctest.testmod(skt, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
