@@ -232,3 +232,16 @@ def test_modules_match_pytorchs():
 def test_docstring_examples():
     result = doctest.testmod(skt, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_fused_losses_run_backward_twice_and_scale():
+    x = _randn(4, 6)
+    w, b = _randn(3, 6, seed=1), _randn(3, seed=2)
+    t = torch.tensor([0, 5, 2, 2])
+    for loss_fn, params in [(lambda: skt.cross_entropy(x, t), (x,)),
+                            (lambda: skt.linear_cross_entropy(x, w, b, t % 3), (x, w, b))]:
+        loss = loss_fn()
+        once = torch.autograd.grad(loss, params, retain_graph=True)
+        again = torch.autograd.grad(loss * 3.0, params)  # the kept gradient is used up
+        for g1, g3 in zip(once, again):
+            torch.testing.assert_close(g3, 3 * g1, rtol=1e-14, atol=1e-16)

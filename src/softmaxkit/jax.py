@@ -11,7 +11,7 @@ Examples
 >>> import jax, jax.numpy as jnp
 >>> import softmaxkit.jax as skj
 >>> f = jax.jit(lambda x: skj.logsumexp(x, axis=1))
->>> f(jnp.array([[0.0, 0.0], [1e4, 1e4]]))
+>>> f(jnp.array([[0.0, 0.0], [1e4, 1e4]], dtype=jnp.float32))
 Array([6.9314718e-01, 1.0000693e+04], dtype=float32)
 """
 

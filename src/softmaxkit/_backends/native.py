@@ -11,6 +11,7 @@ the NumPy reference, so this backend implements every operation the reference do
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -68,10 +69,14 @@ def _merge(shape, strides, dims):
 
 def view3(arr: np.ndarray, axes: tuple[int, ...]):
     """``((outer, n, inner), (so, sn, si))`` of ``arr`` around consecutive ``axes``, or None."""
+    lo, hi = min(axes), max(axes)
+    if arr.flags.c_contiguous:  # the common case, without merging stride by stride
+        shape = arr.shape
+        n, inner = math.prod(shape[lo:hi + 1]), math.prod(shape[hi + 1:])
+        return (math.prod(shape[:lo]), n, inner), (n * inner, inner, 1)
     if any(s % arr.itemsize for s in arr.strides):
         return None
     strides = [s // arr.itemsize for s in arr.strides]
-    lo, hi = min(axes), max(axes)
     parts = [range(lo), range(lo, hi + 1), range(hi + 1, arr.ndim)]
     merged = [_merge(arr.shape, strides, p) for p in parts]
     if None in merged:
@@ -81,7 +86,7 @@ def view3(arr: np.ndarray, axes: tuple[int, ...]):
 
 def _call_softmax(x, y, shape, xs, ys, temperature, flags):
     status = _ext.softmax(
-        x.dtype == np.float64, x.ctypes.data, *shape, *xs, y.ctypes.data, *ys,
+        x.dtype == np.float64, x, *shape, *xs, y, *ys,
         float(temperature), flags, _config.get_num_threads(),
     )
     if status:
@@ -96,7 +101,7 @@ def _softmax_kernel(x, axes, *, temperature=1.0, log=False, negate=False, out=No
     if x.dtype == np.float16:
         x = x.astype(np.float32)
     flags = (1 if log else 0) | (2 if negate else 0)
-    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    consecutive = len(axes) == 1 or sorted(axes) == list(range(min(axes), max(axes) + 1))
     v = view3(x, axes) if consecutive else None
     if v is None:
         # The reduced axes do not merge in place: move them last in a contiguous copy.
@@ -126,11 +131,13 @@ def _softmax_kernel(x, axes, *, temperature=1.0, log=False, negate=False, out=No
         yv = view3(y, axes)
     if x.size:
         _call_softmax(x, y, shape, xs, yv[1], temperature, flags)
+    if (out is None or y is out) and y.dtype == result_dtype:
+        return y
     with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf
         if out is not None and y is not out:
             np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
             return out
-        return y if y.dtype == result_dtype else y.astype(result_dtype)
+        return y.astype(result_dtype)
 
 
 def _logsumexp_kernel(x, axes, *, keepdims=False):
@@ -142,7 +149,7 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
         return np.full(shape, -np.inf, dtype=result_dtype)
     if x.dtype == np.float16:
         x = x.astype(np.float32)
-    consecutive = sorted(axes) == list(range(min(axes), max(axes) + 1)) if axes else False
+    consecutive = len(axes) == 1 or sorted(axes) == list(range(min(axes), max(axes) + 1))
     v = view3(x, axes) if consecutive else None
     if v is None:
         rest = [d for d in range(x.ndim) if d not in axes]
@@ -155,8 +162,8 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
             y.fill(-np.inf)
         else:
             status = _ext.logsumexp(
-                x.dtype == np.float64, x.ctypes.data, outer, n, inner, *xs,
-                y.ctypes.data, inner, 1, _config.get_num_threads(),
+                x.dtype == np.float64, x, outer, n, inner, *xs,
+                y, inner, 1, _config.get_num_threads(),
             )
             if status:
                 raise _STATUS[status]("logsumexp kernel failed")
@@ -164,8 +171,10 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
     res = y.reshape([s for d, s in enumerate(orig_shape) if d not in axes])
     if keepdims:
         res = res.reshape(kept)
-    with np.errstate(over="ignore"):
-        return res.astype(result_dtype, copy=False)
+    if res.dtype == result_dtype:
+        return res
+    with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf
+        return res.astype(result_dtype)
 
 
 def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> np.ndarray | None:
@@ -182,9 +191,9 @@ def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> 
     r = np.ascontiguousarray(rs, dtype=np.float64)
     nll = np.empty(rows, dtype=np.float64)
     if rows:
-        status = _ext.xent(z2.dtype == np.float64, z2.ctypes.data, rows, n_classes,
-                           z2.strides[0] // item, yy.ctypes.data, 1, r.ctypes.data,
-                           g2.ctypes.data, g2.strides[0] // item, nll.ctypes.data,
+        status = _ext.xent(z2.dtype == np.float64, z2, rows, n_classes,
+                           z2.strides[0] // item, yy, 1, r,
+                           g2, g2.strides[0] // item, nll,
                            _config.get_num_threads())
         if status:
             raise _STATUS[status]("cross-entropy kernel failed")
@@ -206,8 +215,8 @@ def _softmax_backward_kernel(y: np.ndarray, dy: np.ndarray, axes: tuple[int, ...
     (outer, n, _), _ = views[0]
     if outer * n:
         status = _ext.softmax_backward(
-            y.dtype == np.float64, y.ctypes.data, views[0][1][0], dy.ctypes.data, views[1][1][0],
-            dx.ctypes.data, views[2][1][0], outer, n, 1 if log else 0, float(scale),
+            y.dtype == np.float64, y, views[0][1][0], dy, views[1][1][0],
+            dx, views[2][1][0], outer, n, 1 if log else 0, float(scale),
             _config.get_num_threads())
         if status:
             raise _STATUS[status]("softmax backward kernel failed")
@@ -266,6 +275,11 @@ def softmax_vjp(y, d, axes, *, temperature=1.0, log=False):
     """The backward kernel where every slice is a contiguous row, else the reference."""
     if axes:
         dx = _softmax_backward_kernel(y, d, axes, log=log, scale=1.0 / temperature)
+        if dx is None and sorted(axes) == list(range(y.ndim - len(axes), y.ndim)):
+            # rows that are not contiguous (a broadcast upstream gradient, a transposed
+            # view): one copy into rows costs far less than the reference's passes
+            dx = _softmax_backward_kernel(np.ascontiguousarray(y), np.ascontiguousarray(d),
+                                          axes, log=log, scale=1.0 / temperature)
         if dx is not None:
             return dx
     return reference.softmax_vjp(y, d, axes, temperature=temperature, log=log)

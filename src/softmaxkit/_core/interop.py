@@ -32,6 +32,12 @@ class RecordsGradient(NotHost):
     """A PyTorch tensor that autograd is recording: the operators with a backward apply."""
 
 
+def _torch_from_numpy(a):
+    import torch
+
+    return torch.from_numpy(a)
+
+
 def _torch_view(t) -> np.ndarray:
     if t.requires_grad:
         import torch
@@ -39,7 +45,7 @@ def _torch_view(t) -> np.ndarray:
         if torch.is_grad_enabled():
             raise RecordsGradient("records gradients")
         t = t.detach()  # under no_grad nothing is recorded: compute on its memory
-    if t.device.type != "cpu" or str(t.dtype) not in _TORCH_DTYPES:
+    if not t.is_cpu or str(t.dtype) not in _TORCH_DTYPES:
         raise NotHost("not a CPU tensor of a NumPy dtype")
     if t.is_conj() or t.is_neg():
         raise NotHost("lazy conjugate or negation")
@@ -82,6 +88,10 @@ def _dtype(d):
 INDEX_ARGS = frozenset({"target", "where"})
 
 
+# argument types that are never arrays: passed on without a look (the common case)
+_PLAIN = frozenset({type(None), int, float, bool, str, tuple, list})
+
+
 def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
     """The call's arguments with every foreign array replaced by its NumPy view.
 
@@ -92,9 +102,20 @@ def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
     (NumPy included) are mixed (that call raises the mixing error on the array-API path).
     """
     originals: dict[int, Any] = {}
-    libraries = set()
+    seen = [None]  # the one library of the call
 
     def convert(name, a):
+        kind = type(a)
+        if kind in _PLAIN:
+            return a
+        if kind.__name__ == "Tensor" and kind.__module__ == "torch" and seen[0] in (None,
+                                                                                "torch"):
+            seen[0] = "torch"
+            v = _torch_view(a)
+            if v.dtype.kind != "f" and name not in INDEX_ARGS:
+                raise NotHost(f"{name!r} is not floating: the library's promotion applies")
+            originals[id(v)] = a
+            return v
         if name == "dtype":
             return _dtype(a)
         if isinstance(a, np.ndarray):
@@ -102,8 +123,9 @@ def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
         lib = library(a)
         if lib is None:
             return a
-        libraries.add(lib)
-        if len(libraries) > 1:
+        if seen[0] is None:
+            seen[0] = lib
+        elif seen[0] != lib:
             raise NotHost("arrays of two libraries")
         v = view(a)
         if v.dtype.kind != "f" and name not in INDEX_ARGS:
@@ -111,26 +133,25 @@ def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
         originals[id(v)] = a
         return v
 
-    new_args = tuple(convert(n, a) for n, a in zip(names, args))
-    new_kwargs = {k: convert(k, a) for k, a in kwargs.items()}
+    new_args = tuple([convert(n, a) for n, a in zip(names, args)])
+    new_kwargs = {k: convert(k, a) for k, a in kwargs.items()} if kwargs else kwargs
     return new_args, new_kwargs, originals
 
 
 def back(res, like, originals: dict[int, Any]):
     """``res`` (NumPy arrays and scalars, possibly in tuples) as arrays of ``like``'s library."""
-    if isinstance(res, tuple):
-        return tuple(back(r, like, originals) for r in res)
-    if isinstance(res, np.ndarray) and id(res) in originals:
-        return originals[id(res)]  # out=: the caller's own array, written in place
-    if not isinstance(res, (np.ndarray, np.generic)):
+    if type(res) is tuple:
+        return tuple([back(r, like, originals) for r in res])
+    if type(res) is np.ndarray:
+        if id(res) in originals:
+            return originals[id(res)]  # out=: the caller's own array, written in place
+    elif not isinstance(res, (np.ndarray, np.generic)):
         return res
+    if type(like).__module__ == "torch":
+        if not res.flags.writeable:  # torch warns on read-only memory: give it its own
+            res = res.copy()
+        return _torch_from_numpy(np.asarray(res))
     arr = np.asarray(res)
-    if type(like).__module__.split(".", 1)[0] == "torch":
-        import torch
-
-        if not arr.flags.writeable:  # torch warns on read-only memory: give it its own
-            arr = arr.copy()
-        return torch.from_numpy(arr)
     import array_api_compat
 
     xp = array_api_compat.array_namespace(like)

@@ -17,6 +17,8 @@ from numpy.exceptions import AxisError
 from .numerics import device
 
 _FLOAT_NAMES = "float16, float32 or float64"
+# dtypes returned as they are (native byte order): the fast path of as_float_array
+_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 
 def as_float_array(fname: str, x: Any, name: str = "x", dtype: Any = None) -> np.ndarray:
@@ -25,6 +27,8 @@ def as_float_array(fname: str, x: Any, name: str = "x", dtype: Any = None) -> np
     Integers and bools promote to float64 (as SciPy does); floating dtypes are kept,
     in native byte order; ``dtype`` (already checked by :func:`float_dtype`) casts first.
     """
+    if type(x) is np.ndarray and dtype is None and x.dtype in _FLOATS:
+        return x
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"{fname}: masked arrays are not supported for {name!r}; "
@@ -72,6 +76,8 @@ def axes_tuple(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
     """``axis`` (None, an int or a sequence of ints) as distinct non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, checked below too
+        return (axis % ndim,)
     if isinstance(axis, (numbers.Integral, np.integer)) and not isinstance(axis, bool):
         items = (axis,)
     elif isinstance(axis, (tuple, list)) and all(
@@ -97,6 +103,8 @@ def axes_tuple(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
 
 def positive_number(fname: str, value: Any, name: str) -> float:
     """A finite real number > 0 (temperature, sharpness k), as a Python float."""
+    if type(value) is float and 0 < value < math.inf:
+        return value
     ok = isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(
         value, (bool, np.bool_)
     )

@@ -94,9 +94,9 @@ def softmax(x, axis=-1, *, temperature: float = 1.0):
     --------
     >>> import jax, jax.numpy as jnp
     >>> import softmaxkit.jax as skj
-    >>> skj.softmax(jnp.array([1.0, 2.0, 3.0]))
+    >>> skj.softmax(jnp.array([1.0, 2.0, 3.0], dtype=jnp.float32))
     Array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
-    >>> jax.grad(lambda x: skj.softmax(x)[2])(jnp.array([1.0, 2.0, 3.0]))
+    >>> jax.grad(lambda x: skj.softmax(x)[2])(jnp.array([1.0, 2.0, 3.0], jnp.float32))
     Array([-0.05989202, -0.1628034 ,  0.22269543], dtype=float32)
     """
     x = _float(x)
@@ -109,7 +109,7 @@ def log_softmax(x, axis=-1, *, temperature: float = 1.0):
     Examples
     --------
     >>> import jax.numpy as jnp, softmaxkit.jax as skj
-    >>> skj.log_softmax(jnp.array([0.0, -40.0]))[0]
+    >>> skj.log_softmax(jnp.array([0.0, -40.0], dtype=jnp.float32))[0]
     Array(-4.248354e-18, dtype=float32)
     """
     x = _float(x)
@@ -122,7 +122,7 @@ def softmin(x, axis=-1, *, temperature: float = 1.0):
     Examples
     --------
     >>> import jax.numpy as jnp, softmaxkit.jax as skj
-    >>> skj.softmin(jnp.array([0.0, 200.0]))
+    >>> skj.softmin(jnp.array([0.0, 200.0], dtype=jnp.float32))
     Array([1., 0.], dtype=float32)
     """
     x = _float(x)
@@ -168,7 +168,7 @@ def logsumexp(x, axis=None, *, keepdims: bool = False):
     Examples
     --------
     >>> import jax.numpy as jnp, softmaxkit.jax as skj
-    >>> skj.logsumexp(jnp.array([1000.0, 1000.0]))
+    >>> skj.logsumexp(jnp.array([1000.0, 1000.0], dtype=jnp.float32))
     Array(1000.6932, dtype=float32)
     """
     x = _float(x)
@@ -219,7 +219,7 @@ def cross_entropy(logits, labels, axis: int = -1, *, reduction: str = "mean"):
     Examples
     --------
     >>> import jax, jax.numpy as jnp, softmaxkit.jax as skj
-    >>> z = jnp.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    >>> z = jnp.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]], dtype=jnp.float32)
     >>> skj.cross_entropy(z, jnp.array([0, 1]))
     Array(0.31853977, dtype=float32)
     >>> jax.grad(skj.cross_entropy)(z, jnp.array([0, 1]))[0]

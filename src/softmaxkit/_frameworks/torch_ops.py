@@ -6,8 +6,9 @@ tensor on another device takes the array-API path. ``register_fake`` gives the o
 shapes, so ``torch.compile`` traces the operators without running them, and
 ``register_autograd`` gives the backward, itself made of operators with their own
 backward where a second derivative is defined (the family and its backward functions).
-The fused losses save the gradient their forward computed; differentiating that gradient
-again raises.
+The fused losses keep the gradient their forward computed and hand it to the backward
+scaled in place (computed again if the graph is run backward twice); differentiating that
+gradient again raises.
 """
 
 from __future__ import annotations
@@ -178,17 +179,36 @@ def _(logits, target, dim, weight, ignore_index, label_smoothing, reduction):
     return logits.new_empty(shape), torch.empty_like(logits)
 
 
+def _scaled(grad, g):
+    """``grad * g``, in place on the forward's own gradient (no second array of its size)
+    when running eagerly; out of place when traced (``torch.compile``, which works on
+    functional copies of the tensors)."""
+    if type(grad) is not Tensor or torch.compiler.is_compiling():
+        return grad * g
+    return grad.mul_(g)
+
+
 def _xent_setup(ctx, inputs, output):
-    ctx.dim, ctx.reduction = inputs[2], inputs[6]
-    ctx.save_for_backward(output[1])
+    ctx.inputs = inputs[1:]
+    ctx.set_materialize_grads(False)  # the gradient output's own gradient stays None
+    ctx.save_for_backward(inputs[0])
+    # the forward's gradient, handed out once (detached: no reference back to the graph)
+    ctx.grad = output[1].detach()
 
 
 def _xent_grad(ctx, g_loss, g_grad):
     _no_second_derivative("cross_entropy")
-    (grad,) = ctx.saved_tensors
-    if ctx.reduction == "none":
-        g_loss = g_loss.unsqueeze(ctx.dim % grad.ndim)
-    return grad * g_loss, None, None, None, None, None, None
+    target, dim, weight, ignore_index, smoothing, reduction = ctx.inputs
+    if g_loss is None:
+        return (None,) * 7
+    grad, ctx.grad = ctx.grad, None
+    if grad is None:  # a second backward through the graph (retain_graph=True)
+        (logits,) = ctx.saved_tensors
+        grad = cross_entropy(logits, target, dim, weight, ignore_index, smoothing,
+                             reduction)[1]
+    if reduction == "none":
+        g_loss = g_loss.unsqueeze(dim % grad.ndim)
+    return _scaled(grad, g_loss), None, None, None, None, None, None
 
 
 cross_entropy.register_autograd(_xent_grad, setup_context=_xent_setup)
@@ -214,15 +234,23 @@ def _(x, weight, bias, target, ignore_index, label_smoothing, reduction, chunk_s
 
 
 def _linear_setup(ctx, inputs, output):
-    ctx.has_bias = inputs[2] is not None
-    ctx.save_for_backward(*output[1:])
+    ctx.inputs = inputs[2:]
+    ctx.set_materialize_grads(False)
+    ctx.save_for_backward(inputs[0], inputs[1])
+    ctx.grads = [g.detach() for g in output[1:]]  # handed out once, as cross_entropy's
 
 
 def _linear_grad(ctx, g_loss, *unused):
     _no_second_derivative("linear_cross_entropy")
-    dx, dw, db = ctx.saved_tensors
-    return (dx * g_loss, dw * g_loss, db * g_loss if ctx.has_bias else None,
-            None, None, None, None, None)
+    if g_loss is None:
+        return (None,) * 8
+    grads, ctx.grads = ctx.grads, None
+    if grads is None:  # a second backward through the graph (retain_graph=True)
+        grads = linear_cross_entropy(*ctx.saved_tensors, *ctx.inputs)[1:]
+    dx, dw, db = grads
+    has_bias = ctx.inputs[0] is not None
+    return (_scaled(dx, g_loss), _scaled(dw, g_loss),
+            _scaled(db, g_loss) if has_bias else None, None, None, None, None, None)
 
 
 linear_cross_entropy.register_autograd(_linear_grad, setup_context=_linear_setup)

@@ -1,7 +1,7 @@
 /*
  * softmaxkit._kernels._ext: a thin Python wrapper over the C kernels.
  *
- * It takes data pointers, extents and element strides that the Python layer
+ * It takes arrays (or data pointers), extents and element strides that the Python layer
  * (softmaxkit._backends.native) has already computed and validated from NumPy arrays it keeps
  * alive for the call; it releases the GIL while a kernel runs and returns the kernel's
  * status code. It does no validation of its own beyond argument types.
@@ -39,7 +39,19 @@ static int read_arg(PyObject *args, Py_ssize_t *pos, const char *kind, arg_value
             return -1;
         }
         switch (kind[0]) {
-        case 'p': v->p = PyLong_AsVoidPtr(item); break;
+        case 'p':
+            if (PyLong_Check(item)) {
+                v->p = PyLong_AsVoidPtr(item);
+            } else {
+                /* an array: its first element's address from the buffer protocol, which
+                 * costs a tenth of ndarray.ctypes.data on small calls; the caller keeps
+                 * the array alive, so the buffer is released at once */
+                Py_buffer view;
+                if (PyObject_GetBuffer(item, &view, PyBUF_RECORDS_RO) < 0) return -1;
+                v->p = view.buf;
+                PyBuffer_Release(&view);
+            }
+            break;
         case 'n': v->n = PyLong_AsSsize_t(item); break;
         case 'a': v->a[k] = PyLong_AsSsize_t(item); break;
         case 'd': v->d = PyFloat_AsDouble(item); break;
