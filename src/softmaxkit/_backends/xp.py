@@ -47,6 +47,8 @@ def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False, negate=False
                       where=None if where is None else xp.expand_dims(where, axis=0), log=log)
         return xp.squeeze(res, axis=0)
     w = work_dtype(xp, out_dtype, x)
+    if w != out_dtype and where is None:
+        return _softmax_wider(xp, x, axes, temperature, log, w)
     xw = xp.astype(x, w)
     zero = nm.full(xp, 0, w, xw)
     m, q, q_lo = nm.shift(xp, xw, axes, where, temperature)
@@ -75,11 +77,68 @@ def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False, negate=False
     return xp.astype(res, out_dtype)
 
 
+def _softmax_wider(xp, x, axes, temperature, log, w):
+    """Softmax (log-softmax) of narrower input computed in the wider dtype ``w``: the
+    plain passes are exact enough there (``x - max`` is exact or off by 2**-53 relative,
+    exp and the sum lose ~1e-16 relative, twice float32's precision and more), so the
+    compensated pairs, and most of their passes over memory, are not needed. Special
+    values are applied only to the slices whose maximum is not finite."""
+    xw = xp.astype(x, w)
+    m = xp.max(xw, axis=axes, keepdims=True)
+    finite = xp.isfinite(m)
+    all_finite = bool(xp.all(finite))
+    m0 = m if all_finite else xp.where(finite, m, nm.full(xp, 0, w, m))
+    q = xw - m0
+    if temperature != 1.0:
+        q = q / temperature
+    e = xp.exp(q)
+    if log:
+        # log(c + rest) with c the entries at the maximum: full relative accuracy for the
+        # dominant entry's log-probability, -log1p(rest)
+        tie = q == 0
+        c = nm.count(xp, tie, axes, w)
+        rest = xp.sum(xp.where(tie, nm.full(xp, 0, w, e), e), axis=axes, keepdims=True)
+        res = q - (xp.log(c) + xp.log1p(rest / c))
+    else:
+        res = e / xp.sum(e, axis=axes, keepdims=True)
+    if not all_finite:
+        is_inf = xw == math.inf
+        res = nm.finish_softmax(xp, res, m, is_inf, nm.count(xp, is_inf, axes, w), None,
+                                log=log)
+    return xp.astype(res, x.dtype)
+
+
 @_quiet
 def logsumexp(xp, a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
     """``log(sum(b * exp(a)))`` over ``axes`` with SciPy's conventions."""
-    return nm.logsumexp(xp, a, axes, work_dtype(xp, a.dtype, a), b=b, where=where,
-                        keepdims=keepdims, return_sign=return_sign)
+    w = work_dtype(xp, a.dtype, a)
+    if (w != a.dtype and b is None and where is None and not return_sign and axes
+            and nm.size(a.shape) > 0):
+        return _logsumexp_wider(xp, a, axes, keepdims, w)
+    return nm.logsumexp(xp, a, axes, w, b=b, where=where, keepdims=keepdims,
+                        return_sign=return_sign)
+
+
+def _logsumexp_wider(xp, a, axes, keepdims, w):
+    """Unweighted logsumexp of narrower input in the wider dtype ``w`` with plain passes
+    (see :func:`_softmax_wider`): ``m + log(c) + log1p(rest / c)``, and the slice maximum
+    itself where it is not finite (+inf, -inf for an all -inf slice, NaN)."""
+    aw = xp.astype(a, w)
+    m = xp.max(aw, axis=axes, keepdims=True)
+    finite = xp.isfinite(m)
+    all_finite = bool(xp.all(finite))
+    m0 = m if all_finite else xp.where(finite, m, nm.full(xp, 0, w, m))
+    q = aw - m0
+    tie = q == 0
+    c = nm.count(xp, tie, axes, w)
+    e = xp.exp(q)
+    rest = xp.sum(xp.where(tie, nm.full(xp, 0, w, e), e), axis=axes, keepdims=True)
+    res = m0 + (xp.log(c) + xp.log1p(rest / c))
+    if not all_finite:
+        res = xp.where(finite, res, m)
+    if not keepdims:
+        res = xp.squeeze(res, axis=axes)
+    return xp.astype(res, a.dtype)
 
 
 @_quiet
