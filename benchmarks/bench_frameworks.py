@@ -126,6 +126,14 @@ def table_views(sizes, repeat, results):
             torch_ms = _ms(t["torch"]) if "torch" in t else "—"
             print(f"| {name} | {size_label} | {_ms(t['view'])} | {_ms(t['tensor'])} | "
                   f"{ratio:.2f} | {torch_ms} |")
+    labels = [label for label, _ in sizes]
+    print("\ntensor / NumPy view, by input size:\n")
+    print("| function | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    for name in family_calls():
+        row = {r["size"]: r["tensor"] / r["view"] for r in results
+               if r.get("table") == "views" and r["function"] == name}
+        print(f"| {name} | " + " | ".join(f"{row[label]:.2f}" for label in labels) + " |")
 
 
 def table_cross_entropy(shapes, repeat, results):

@@ -45,6 +45,25 @@ def test_readme_examples():
     assert result.failed == 0
 
 
+def _readme_blocks(library):
+    """The README's ```python blocks (not doctests) that import ``library``."""
+    text = README.read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    return [b for b in blocks if not b.lstrip().startswith(">>>") and
+            f"import {library}" in b]
+
+
+# PyTorch's compiler itself touches its deprecated torch.jit.script_method
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_readme_framework_examples_run(library):
+    pytest.importorskip(library)
+    blocks = _readme_blocks(library)
+    assert blocks, f"no README example for {library}"
+    for block in blocks:
+        exec(compile(block, f"README.md ({library})", "exec"), {})
+
+
 @pytest.mark.parametrize("name", ["softmaxkit.plot", "softmaxkit._plotting.figures"])
 def test_plot_examples(name):
     pytest.importorskip("matplotlib")
