@@ -49,7 +49,7 @@ def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False, negate=False
     w = work_dtype(xp, out_dtype, x)
     if w != out_dtype and where is None:
         return _softmax_wider(xp, x, axes, temperature, log, w)
-    xw = xp.astype(x, w)
+    xw = xp.astype(x, w, copy=False)
     zero = nm.full(xp, 0, w, xw)
     m, q, q_lo = nm.shift(xp, xw, axes, where, temperature)
     e = xp.exp(q)
@@ -83,7 +83,7 @@ def _softmax_wider(xp, x, axes, temperature, log, w):
     exp and the sum lose ~1e-16 relative, twice float32's precision and more), so the
     compensated pairs, and most of their passes over memory, are not needed. Special
     values are applied only to the slices whose maximum is not finite."""
-    xw = xp.astype(x, w)
+    xw = xp.astype(x, w, copy=False)
     m = xp.max(xw, axis=axes, keepdims=True)
     finite = xp.isfinite(m)
     all_finite = bool(xp.all(finite))
@@ -123,7 +123,7 @@ def _logsumexp_wider(xp, a, axes, keepdims, w):
     """Unweighted logsumexp of narrower input in the wider dtype ``w`` with plain passes
     (see :func:`_softmax_wider`): ``m + log(c) + log1p(rest / c)``, and the slice maximum
     itself where it is not finite (+inf, -inf for an all -inf slice, NaN)."""
-    aw = xp.astype(a, w)
+    aw = xp.astype(a, w, copy=False)
     m = xp.max(aw, axis=axes, keepdims=True)
     finite = xp.isfinite(m)
     all_finite = bool(xp.all(finite))
@@ -181,6 +181,9 @@ def cross_entropy_nd(xp, z, target, ax, *, kind, weight, ignore_index, ls, reduc
         t2 = xp.reshape(xp.moveaxis(xp.astype(target, z.dtype), ax, -1), (-1, n_classes))
 
     def lse_fn(wide, where):
+        if where is None and wide.dtype != z.dtype:
+            # narrower logits held in the wider dtype: its plain passes are exact enough
+            return _logsumexp_wider(xp, wide, (1,), False, wide.dtype)
         return logsumexp(xp, wide, (1,), where=where)
 
     def softmax_fn(z2, where):

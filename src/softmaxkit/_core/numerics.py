@@ -164,6 +164,8 @@ def pick(xp, a, index):
 
 def count(xp, cond, axes, dtype):
     """How many entries of each slice satisfy ``cond``, in ``dtype``, with keepdims."""
+    if hasattr(xp, "count_nonzero"):  # no array of cond's size in dtype
+        return xp.astype(xp.count_nonzero(cond, axis=axes, keepdims=True), dtype)
     return xp.sum(xp.astype(cond, dtype), axis=axes, keepdims=True)
 
 
