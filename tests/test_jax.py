@@ -99,3 +99,19 @@ def test_docstring_examples():
     for module in (skj, jax_ops):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_plain_functions_under_jit_with_float64_enabled():
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    try:
+        x = jnp.asarray(X)  # float32: computed in float64 on the array-API path
+        for fn in (sk.softmax, sk.log_softmax, lambda a: sk.logsumexp(a, axis=1)):
+            np.testing.assert_allclose(np.asarray(jax.jit(fn)(x)), fn(X), rtol=2e-7)
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+def test_out_must_be_writable():
+    with pytest.raises(TypeError, match="'out' cannot be written in place"):
+        sk.softmax(jnp.asarray(X), out=jnp.zeros_like(jnp.asarray(X)))

@@ -36,12 +36,15 @@ def _samples():
         out += [
             ("softmax", (x, [1], 1.0)), ("softmax", (xt, [0], 0.25)),
             ("softmax", (x, [0, 1], 1.0)),
+            ("softmax", (_randn(2, 3, 4, dtype=dtype), [0, 2], 1.0)),  # axes apart
+            ("softmax_backward", (y, dy.detach().double().requires_grad_(), [1], 1.0)),
             ("log_softmax", (x, [1], 2.0)), ("log_softmax", (xt, [0], 1.0)),
             ("softmin", (x, [0], 1.0)),
             ("logsumexp", (x, [1], False)), ("logsumexp", (xt, [], True)),
             ("softmax_backward", (y, dy, [1], 1.0)),
             ("log_softmax_backward", (logp, dy, [1], 0.5)),
             ("cross_entropy", (x, t, 1, None, -100, 0.0, "mean")),
+            ("cross_entropy", (xt, t, 1, None, -100, 0.0, "mean")),  # strided logits
             ("cross_entropy", (x, t, 1, torch.rand(6, dtype=dtype), 2, 0.1, "none")),
             ("cross_entropy", (x, torch.softmax(dy, 1).detach(), 1, None, None, 0.0, "sum")),
             ("linear_cross_entropy", (x, w, b, t % 3, -100, 0.0, "mean", 2)),
@@ -85,11 +88,24 @@ def test_gradgradcheck(name, args):
 
 def test_the_fused_losses_refuse_a_second_derivative():
     x = _randn(3, 4)
-    loss = skt.cross_entropy(x, torch.tensor([0, 1, 3]))
-    (g,) = torch.autograd.grad(loss, x, create_graph=False)
-    with pytest.raises(RuntimeError, match="no second derivative"):
-        torch.autograd.grad(loss, x, create_graph=True)
+    t = torch.tensor([0, 1, 3])
+    (g,) = torch.autograd.grad(skt.cross_entropy(x, t), x)
     assert torch.isfinite(g).all()
+    with pytest.raises(RuntimeError, match="no second derivative"):
+        torch.autograd.grad(skt.cross_entropy(x, t), x, create_graph=True)
+    # the operator's gradient output is a constant to autograd
+    loss, grad = skt.OPERATORS["cross_entropy"](x, t, 1, None, -100, 0.0, "mean")
+    assert loss.requires_grad and not grad.requires_grad
+
+
+def test_a_direct_callers_gradient_output_is_left_alone():
+    x = _randn(3, 4)
+    loss, grad = skt.OPERATORS["cross_entropy"](x, torch.tensor([0, 1, 3]), 1, None, -100,
+                                                0.0, "mean")
+    kept = grad.clone()
+    (loss * 5).backward()
+    assert torch.equal(grad, kept)
+    torch.testing.assert_close(x.grad, 5 * kept)
 
 
 def test_values_are_those_of_the_numpy_functions():
@@ -245,3 +261,69 @@ def test_the_fused_losses_run_backward_twice_and_scale():
         again = torch.autograd.grad(loss * 3.0, params)  # the kept gradient is used up
         for g1, g3 in zip(once, again):
             torch.testing.assert_close(g3, 3 * g1, rtol=1e-14, atol=1e-16)
+
+
+def test_soft_targets_and_weights_that_record_gradients_get_them():
+    x = _randn(3, 4)
+    p = torch.softmax(_randn(3, 4, seed=5, grad=False), 1).requires_grad_()
+    w = torch.rand(4, dtype=F64).requires_grad_()
+    t = torch.tensor([0, 3, 1])
+    ours = torch.autograd.grad(sk.cross_entropy(x, p, axis=1), (x, p))
+    theirs = torch.autograd.grad(torch.nn.functional.cross_entropy(x, p), (x, p))
+    for g1, g2 in zip(ours, theirs):
+        torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-14)
+    ours = torch.autograd.grad(sk.cross_entropy(x, t, axis=1, weight=w), (x, w))
+    # PyTorch's own loss does not differentiate its weights: the formula, written out
+    nll = -torch.log_softmax(x, 1)[torch.arange(3), t]
+    theirs = torch.autograd.grad((w[t] * nll).sum() / w[t].sum(), (x, w))
+    for g1, g2 in zip(ours, theirs):
+        torch.testing.assert_close(g1, g2, rtol=1e-12, atol=1e-14)
+
+
+def test_plain_calls_that_record_gradients_check_their_arguments_as_numpy_does():
+    x = _randn(3, 4)
+    for call, error, message in [
+        (lambda: sk.softmax(x, axis=True), TypeError, "'axis' must be an int"),
+        (lambda: sk.softmax(x, axis=1.5), TypeError, "'axis' must be an int"),
+        (lambda: sk.log_softmax(x, temperature="2"), ValueError, "'temperature' must be"),
+        (lambda: sk.logsumexp(x, axis=2), Exception, "axis 2 is out of bounds"),
+        (lambda: sk.softmax(x, 1, 2.0), TypeError, "positional"),
+        (lambda: sk.hardmax(x, 1, 99), TypeError, "positional"),
+    ]:
+        with pytest.raises(error, match=message):
+            call()
+    # no axis at all: each entry is its own slice, as on NumPy
+    torch.testing.assert_close(sk.logsumexp(x, axis=()), x)
+    # a list target takes the array-API path and still differentiates
+    (g,) = torch.autograd.grad(sk.cross_entropy(x, [0, 3, 1], axis=1), x)
+    torch.testing.assert_close(g, torch.autograd.grad(
+        torch.nn.functional.cross_entropy(x, torch.tensor([0, 3, 1])), x)[0])
+
+
+def test_writing_out_tells_autograd():
+    c = _randn(3)
+    w = _randn(3, seed=1)
+    saved = c * 1
+    z = (w * saved).sum()  # saves `saved` for w's gradient
+    sk.softmax(torch.randn(3, dtype=F64), out=saved.detach())
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.trace` is deprecated:DeprecationWarning")
+def test_traced_calls_record_operations_not_constants():
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    x, other = torch.randn(2, 5), torch.randn(2, 5)
+    graph = make_fx(lambda z: sk.softmax(z))(x)
+    torch.testing.assert_close(graph(other), torch.softmax(other, -1))
+    with pytest.warns(torch.jit.TracerWarning):  # shapes become constants, values do not
+        traced = torch.jit.trace(lambda z: sk.log_softmax(z), (x,))
+    torch.testing.assert_close(traced(other), torch.log_softmax(other, -1))
+
+
+def test_functorch_transforms():
+    x = torch.randn(3, 4, dtype=F64)
+    torch.testing.assert_close(torch.func.vmap(sk.softmax)(x), torch.softmax(x, -1))
+    torch.testing.assert_close(torch.func.grad(lambda r: sk.logsumexp(r))(x[0]),
+                               torch.softmax(x[0], -1))

@@ -38,8 +38,7 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
            "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss"]
 
 
-def _dims(dim) -> list[int]:
-    return _ops._dims(dim)
+_dims = _ops._dims
 
 
 def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
@@ -118,7 +117,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     """
     dim = 1 if input.ndim >= 2 else 0
     return _ops.cross_entropy(input, target, dim, weight, int(ignore_index),
-                              float(label_smoothing), reduction)[0]
+                              float(label_smoothing), reduction, True)[0]
 
 
 def linear_cross_entropy(input: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
@@ -137,7 +136,7 @@ def linear_cross_entropy(input: Tensor, weight: Tensor, bias: Tensor | None, tar
     tensor(1.3863)
     """
     return _ops.linear_cross_entropy(input, weight, bias, target, int(ignore_index),
-                                     float(label_smoothing), reduction, chunk_size)[0]
+                                     float(label_smoothing), reduction, chunk_size, True)[0]
 
 
 class _Dim(nn.Module):

@@ -15,13 +15,14 @@ either way.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from typing import Any
 
 import numpy as np
 
 from .._backends import registry
-from .._core import arrays, interop, optional
+from .._core import arrays, interop
 
 
 class _Bound:
@@ -61,18 +62,48 @@ def native_route(fn):
         raise ValueError(f"{op} has no native backend to route to")
     names = tuple(inspect.signature(fn).parameters)
 
+    signature = inspect.signature(fn)
+
     @functools.wraps(fn)
     def call(*args, **kwargs):
         x = args[0] if args else kwargs.get(names[0])
         if type(x) is np.ndarray or arrays.library(x) is None or not registry.host_route(op):
             return fn(*args, **kwargs)
+        if len(args) > len(names):
+            return fn(*args, **kwargs)  # raises the TypeError
         try:
             host_args, host_kwargs, originals = interop.host_views(names, args, kwargs)
-        except interop.RecordsGradient:
-            res = optional.torch_ops().autograd_call(op, {**dict(zip(names, args)), **kwargs})
-            return fn(*args, **kwargs) if res is NotImplemented else res
+        except interop.RecordsGradient as exc:
+            route = _gradient_route(exc.library)
+            if route is not None:
+                bound = signature.bind(*args, **kwargs)  # TypeError as fn would raise
+                res = route(op, bound.arguments)
+                if res is not NotImplemented:
+                    return res
+            return fn(*args, **kwargs)
         except interop.NotHost:
             return fn(*args, **kwargs)
         return interop.back(fn(*host_args, **host_kwargs), x, originals)
 
     return call
+
+
+# library -> the call that takes a public function's arguments when one of them records
+# gradients (its framework's operators, registered by the module that defines them), and
+# the module to import for it the first time; NotImplemented from it: the array-API path
+_GRADIENT_ROUTES: dict[str, Any] = {}
+_GRADIENT_MODULES = {"torch": "softmaxkit._frameworks.torch_ops"}
+
+
+def register_gradient_route(library: str, route) -> None:
+    """Let ``route(op, arguments)`` compute the calls whose arrays of ``library`` record
+    gradients (``softmaxkit.torch`` registers its operators here when imported)."""
+    _GRADIENT_ROUTES[library] = route
+
+
+def _gradient_route(library: str):
+    if library not in _GRADIENT_ROUTES and library in _GRADIENT_MODULES:
+        # a plug-in found by name, as an entry point would be: this layer knows only the
+        # registration above, not the module's contents
+        importlib.import_module(_GRADIENT_MODULES[library])
+    return _GRADIENT_ROUTES.get(library)

@@ -80,7 +80,7 @@ def nll_loss(xp, lp, y, ax, *, weight, ignore_index, reduction, return_grad):
     with np.errstate(invalid="ignore"):
         picked = nm.pick(xp, l2, ys)
         per = xp.where(counted, -wy * picked, zero)
-    loss, scale = nm.reduce_loss(xp, per, reduction, float(xp.sum(wy)), moved_shape[:-1])
+    loss, scale = nm.reduce_loss(xp, per, reduction, xp.sum(wy), moved_shape[:-1])
     loss = xp.astype(loss, lp.dtype)
     if not return_grad:
         return loss

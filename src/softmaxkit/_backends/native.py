@@ -17,6 +17,7 @@ import os
 import numpy as np
 
 from .._core import config as _config
+from .._core import numerics as nm
 from . import reference
 
 with _config.quiet_openmp_waits():
@@ -144,9 +145,8 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
     """log(sum(exp(x))) over ``axes`` (no weights)."""
     result_dtype, orig_shape = x.dtype, x.shape
     if x.size == 0:  # an empty sum is -inf; its strides need not merge
-        kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
-        shape = kept if keepdims else [s for d, s in enumerate(orig_shape) if d not in axes]
-        return np.full(shape, -np.inf, dtype=result_dtype)
+        return np.full(nm.reduced_shape(orig_shape, axes, keepdims), -np.inf,
+                       dtype=result_dtype)
     if x.dtype == np.float16:
         x = x.astype(np.float32)
     consecutive = len(axes) == 1 or sorted(axes) == list(range(min(axes), max(axes) + 1))
@@ -167,10 +167,7 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
             )
             if status:
                 raise _STATUS[status]("logsumexp kernel failed")
-    kept = [1 if d in axes else s for d, s in enumerate(orig_shape)]
-    res = y.reshape([s for d, s in enumerate(orig_shape) if d not in axes])
-    if keepdims:
-        res = res.reshape(kept)
+    res = y.reshape(nm.reduced_shape(orig_shape, axes, keepdims))
     if res.dtype == result_dtype:
         return res
     with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf

@@ -77,6 +77,21 @@ def softmax(xp, x, axes, *, temperature=1.0, where=None, log=False, negate=False
     return xp.astype(res, out_dtype)
 
 
+def _known_true(xp, cond) -> bool:
+    """Whether every entry of ``cond`` is known to be true; False when the values are
+    not known (arrays traced by ``jax.jit`` or PyTorch's tracers), so that the general
+    computation is recorded."""
+    if type(cond).__module__ == "torch":
+        import torch
+
+        if torch.jit.is_tracing():  # would bake the branch taken into the trace
+            return False
+    try:
+        return bool(xp.all(cond))
+    except (TypeError, RuntimeError):  # JAX's TracerBoolConversionError; torch.fx
+        return False
+
+
 def _softmax_wider(xp, x, axes, temperature, log, w):
     """Softmax (log-softmax) of narrower input computed in the wider dtype ``w``: the
     plain passes are exact enough there (``x - max`` is exact or off by 2**-53 relative,
@@ -86,7 +101,7 @@ def _softmax_wider(xp, x, axes, temperature, log, w):
     xw = xp.astype(x, w, copy=False)
     m = xp.max(xw, axis=axes, keepdims=True)
     finite = xp.isfinite(m)
-    all_finite = bool(xp.all(finite))
+    all_finite = _known_true(xp, finite)
     m0 = m if all_finite else xp.where(finite, m, nm.full(xp, 0, w, m))
     q = xw - m0
     if temperature != 1.0:
@@ -111,6 +126,14 @@ def _softmax_wider(xp, x, axes, temperature, log, w):
 @_quiet
 def logsumexp(xp, a, axes, *, b=None, where=None, keepdims=False, return_sign=False):
     """``log(sum(b * exp(a)))`` over ``axes`` with SciPy's conventions."""
+    if not axes:
+        # no axis: a sum of one entry each, over a new axis (libraries read an empty
+        # tuple of axes as all of them)
+        def one(v):
+            return None if v is None else xp.expand_dims(v, axis=0)
+        res = logsumexp(xp, one(a), (0,), b=one(b), where=one(where), keepdims=False,
+                        return_sign=return_sign)
+        return res
     w = work_dtype(xp, a.dtype, a)
     if (w != a.dtype and b is None and where is None and not return_sign and axes
             and nm.size(a.shape) > 0):
@@ -126,7 +149,7 @@ def _logsumexp_wider(xp, a, axes, keepdims, w):
     aw = xp.astype(a, w, copy=False)
     m = xp.max(aw, axis=axes, keepdims=True)
     finite = xp.isfinite(m)
-    all_finite = bool(xp.all(finite))
+    all_finite = _known_true(xp, finite)
     m0 = m if all_finite else xp.where(finite, m, nm.full(xp, 0, w, m))
     q = aw - m0
     tie = q == 0

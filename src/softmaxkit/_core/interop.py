@@ -29,7 +29,12 @@ class NotHost(Exception):
 
 
 class RecordsGradient(NotHost):
-    """A PyTorch tensor that autograd is recording: the operators with a backward apply."""
+    """An array that its library's autograd is recording: that library's operators with a
+    backward apply (``_api.dispatch``'s gradient routes)."""
+
+    def __init__(self, library: str):
+        super().__init__(f"a {library} array records gradients")
+        self.library = library
 
 
 def _torch_from_numpy(a):
@@ -38,18 +43,55 @@ def _torch_from_numpy(a):
     return torch.from_numpy(a)
 
 
+def _torch_traced(t) -> bool:
+    """Whether PyTorch is recording operations on ``t`` rather than running them (a
+    tracer, the compiler, a dispatch mode, functorch's transforms): the kernels' results
+    would be baked in as constants, so the array-API path's operations are recorded."""
+    import torch
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+    return (torch.jit.is_tracing() or torch.compiler.is_compiling()
+            or _get_current_dispatch_mode() is not None
+            or torch._C._functorch.is_functorch_wrapped_tensor(t))
+
+
 def _torch_view(t) -> np.ndarray:
+    if _torch_traced(t):
+        raise NotHost("traced")
     if t.requires_grad:
         import torch
 
         if torch.is_grad_enabled():
-            raise RecordsGradient("records gradients")
+            raise RecordsGradient("torch")
         t = t.detach()  # under no_grad nothing is recorded: compute on its memory
     if not t.is_cpu or str(t.dtype) not in _TORCH_DTYPES:
         raise NotHost("not a CPU tensor of a NumPy dtype")
     if t.is_conj() or t.is_neg():
         raise NotHost("lazy conjugate or negation")
-    return t.numpy()  # shares the tensor's memory, strides included
+    try:
+        return t.numpy()  # shares the tensor's memory, strides included
+    except (RuntimeError, TypeError) as exc:  # sparse and other layouts
+        raise NotHost(str(exc)) from None
+
+
+def _torch_written(t) -> None:
+    """Tell autograd that ``t`` was written in place (as its own in-place operations do),
+    so that a backward that saved it raises instead of using the new values."""
+    import torch
+
+    if not t.is_inference():
+        torch.autograd.graph.increment_version(t)
+
+
+def _writable(name: str, a, v: np.ndarray) -> None:
+    """Outputs must be writable as the library itself would allow."""
+    if not v.flags.writeable:
+        raise NotHost(f"{name!r} is read-only")
+    if type(a).__module__ == "torch" and a.is_inference():
+        import torch
+
+        if not torch.is_inference_mode_enabled():
+            raise NotHost(f"{name!r} is an inference tensor")
 
 
 def view(a) -> np.ndarray:
@@ -86,6 +128,8 @@ def _dtype(d):
 # bool arrays are viewed as they are (an integer array elsewhere is promoted by the
 # library's own rules, which only the array-API path follows)
 INDEX_ARGS = frozenset({"target", "where"})
+# arguments written in place
+OUTPUT_ARGS = frozenset({"out", "grad_out"})
 
 
 # argument types that are never arrays: passed on without a look (the common case)
@@ -112,24 +156,23 @@ def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
                                                                                 "torch"):
             seen[0] = "torch"
             v = _torch_view(a)
-            if v.dtype.kind != "f" and name not in INDEX_ARGS:
-                raise NotHost(f"{name!r} is not floating: the library's promotion applies")
-            originals[id(v)] = a
-            return v
-        if name == "dtype":
-            return _dtype(a)
-        if isinstance(a, np.ndarray):
-            raise NotHost("a NumPy array among the arguments")
-        lib = library(a)
-        if lib is None:
-            return a
-        if seen[0] is None:
-            seen[0] = lib
-        elif seen[0] != lib:
-            raise NotHost("arrays of two libraries")
-        v = view(a)
+        else:
+            if name == "dtype":
+                return _dtype(a)
+            if isinstance(a, np.ndarray):
+                raise NotHost("a NumPy array among the arguments")
+            lib = library(a)
+            if lib is None:
+                return a
+            if seen[0] is None:
+                seen[0] = lib
+            elif seen[0] != lib:
+                raise NotHost("arrays of two libraries")
+            v = view(a)
         if v.dtype.kind != "f" and name not in INDEX_ARGS:
             raise NotHost(f"{name!r} is not floating: the library's promotion applies")
+        if name in OUTPUT_ARGS:
+            _writable(name, a, v)
         originals[id(v)] = a
         return v
 
@@ -143,8 +186,11 @@ def back(res, like, originals: dict[int, Any]):
     if type(res) is tuple:
         return tuple([back(r, like, originals) for r in res])
     if type(res) is np.ndarray:
-        if id(res) in originals:
-            return originals[id(res)]  # out=: the caller's own array, written in place
+        if id(res) in originals:  # out=: the caller's own array, written in place
+            written = originals[id(res)]
+            if type(written).__module__ == "torch":
+                _torch_written(written)
+            return written
     elif not isinstance(res, (np.ndarray, np.generic)):
         return res
     if type(like).__module__ == "torch":

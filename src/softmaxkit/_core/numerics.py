@@ -59,6 +59,14 @@ def size(shape) -> int:
     return math.prod(int(s) for s in shape)
 
 
+def reduced_shape(shape, axes, keepdims: bool) -> tuple[int, ...]:
+    """The shape of a reduction of ``shape`` over ``axes`` (any sign), with or without
+    the reduced axes kept as 1."""
+    dims = {a % len(shape) for a in axes}
+    return tuple(1 if d in dims else int(s) for d, s in enumerate(shape)
+                 if keepdims or d not in dims)
+
+
 def full(xp, value, dtype, like):
     """A 0-d array of ``value`` in ``dtype`` on ``like``'s device."""
     return xp.asarray(value, dtype=dtype, device=device(like))
@@ -356,17 +364,24 @@ def softmax_vjp(xp, y, d, axes, temperature, *, log):
     return dx / temperature if temperature != 1.0 else dx
 
 
+def number(a) -> float:
+    """A 0-d array's value as a Python float, outside any autograd graph."""
+    return float(a.detach() if hasattr(a, "detach") else a)
+
+
 def reduce_loss(xp, per, reduction, denom, shape):
     """(loss, gradient scale) of per-sample losses: "none" keeps them (the gradient is
-    that of their sum), "sum" adds them, "mean" divides by ``denom`` (0 when nothing
-    counts, where PyTorch gives NaN). The loss is a 0-d array of ``per``'s dtype."""
+    that of their sum), "sum" adds them, "mean" divides by ``denom`` (a number or a 0-d
+    array, which autograd differentiates; 0 when nothing counts, where PyTorch gives NaN).
+    The loss is a 0-d array of ``per``'s dtype."""
     if reduction == "none":
         return xp.reshape(per, shape), 1.0
     if reduction == "sum":
         return xp.sum(per), 1.0
-    if not denom:
+    d = number(denom)
+    if not d:
         return xp.zeros((), dtype=per.dtype, device=device(per)), 0.0
-    return xp.sum(per) / denom, 1.0 / denom
+    return xp.sum(per) / denom, 1.0 / d
 
 
 def cross_entropy_rows(xp, z2, target, *, kind, weight, ignore_index, ls, where, lse_fn,
@@ -410,7 +425,7 @@ def cross_entropy_rows(xp, z2, target, *, kind, weight, ignore_index, ls, where,
             smooth = xp.sum(xp.where(live, wv * (lse[:, None] - wide), wzero), axis=1)
             per = per + xp.where(counted, (ls / n_live) * smooth, wzero)
         per = xp.where(counted, per, wzero)
-        denom = float(xp.sum(wy))
+        denom = xp.sum(wy)  # an array: "mean" divides by it, weights' gradients included
     else:
         tt = target
         if ls > 0:

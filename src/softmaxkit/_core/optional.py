@@ -9,7 +9,6 @@ from types import ModuleType
 # module of this package -> (third-party package it needs, the extra that installs it)
 NEEDS = {
     "softmaxkit._estimators.classifier": ("sklearn", "sklearn"),
-    "softmaxkit._frameworks.torch_ops": ("torch", "torch"),
 }
 
 
@@ -27,8 +26,3 @@ def load(module: str, what: str) -> ModuleType:
 def classifier() -> ModuleType:
     """``softmaxkit._estimators.classifier`` (SoftmaxClassifier needs scikit-learn)."""
     return load("softmaxkit._estimators.classifier", "SoftmaxClassifier")
-
-
-def torch_ops() -> ModuleType:
-    """``softmaxkit._frameworks.torch_ops`` (the PyTorch operators need PyTorch)."""
-    return load("softmaxkit._frameworks.torch_ops", "softmaxkit.torch")

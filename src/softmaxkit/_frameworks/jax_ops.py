@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._api import family, gradients, losses
+from .._core import numerics as nm
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "cross_entropy"]
 
@@ -132,14 +133,8 @@ def softmin(x, axis=-1, *, temperature: float = 1.0):
 # ------------------------------------------------------------------------ logsumexp
 
 
-def _reduced_shape(shape, axes, keepdims):
-    dims = {a % len(shape) for a in axes}
-    return tuple(1 if d in dims else s for d, s in enumerate(shape)
-                 if keepdims or d not in dims)
-
-
 def _lse_call(x, axes, keepdims):
-    like = jax.ShapeDtypeStruct(_reduced_shape(x.shape, axes, keepdims), x.dtype)
+    like = jax.ShapeDtypeStruct(nm.reduced_shape(x.shape, axes, keepdims), x.dtype)
     # under vmap the batch is one more leading dimension: keepdims=True keeps it in front
     return _host(lambda a: family.logsumexp(a, axes, keepdims=keepdims), like, x)
 

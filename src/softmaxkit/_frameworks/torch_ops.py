@@ -16,7 +16,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._api import family, gradients, losses
+from .._api import dispatch, family, gradients, losses
+from .._core import numerics as nm
+from .._core import validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
            "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "OPERATORS"]
@@ -28,22 +30,32 @@ def _axes(dim: list[int]):
     return tuple(dim) if dim else None
 
 
+def _like(res: Tensor, ref: Tensor, dtype=None) -> Tensor:
+    """``res`` laid out as ``torch.empty_like(ref)`` (what the fake kernels say the
+    operators return): the kernels' results of strided or permuted input can be laid out
+    otherwise, and ``torch.compile`` relies on the fake kernels' strides."""
+    out = torch.empty_like(ref, dtype=res.dtype if dtype is None else dtype)
+    if out.stride() == res.stride():
+        return res
+    return out.copy_(res)
+
+
 # ------------------------------------------------------------------- the family
 
 
 @torch.library.custom_op(f"{_NS}::softmax", mutates_args=())
 def softmax(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
-    return family.softmax(x, _axes(dim), temperature=temperature)
+    return _like(family.softmax(x, _axes(dim), temperature=temperature), x)
 
 
 @torch.library.custom_op(f"{_NS}::log_softmax", mutates_args=())
 def log_softmax(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
-    return family.log_softmax(x, _axes(dim), temperature=temperature)
+    return _like(family.log_softmax(x, _axes(dim), temperature=temperature), x)
 
 
 @torch.library.custom_op(f"{_NS}::softmin", mutates_args=())
 def softmin(x: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
-    return family.softmin(x, _axes(dim), temperature=temperature)
+    return _like(family.softmin(x, _axes(dim), temperature=temperature), x)
 
 
 @torch.library.custom_op(f"{_NS}::logsumexp", mutates_args=())
@@ -53,26 +65,26 @@ def logsumexp(x: Tensor, dim: list[int], keepdim: bool = False) -> Tensor:
 
 @torch.library.custom_op(f"{_NS}::softmax_backward", mutates_args=())
 def softmax_backward(y: Tensor, dy: Tensor, dim: list[int], temperature: float = 1.0) -> Tensor:
-    return gradients.softmax_backward(y, dy, _axes(dim), temperature=temperature)
+    return _like(gradients.softmax_backward(y, dy, _axes(dim), temperature=temperature), y)
 
 
 @torch.library.custom_op(f"{_NS}::log_softmax_backward", mutates_args=())
 def log_softmax_backward(logp: Tensor, dy: Tensor, dim: list[int],
                          temperature: float = 1.0) -> Tensor:
-    return gradients.log_softmax_backward(logp, dy, _axes(dim), temperature=temperature)
+    return _like(gradients.log_softmax_backward(logp, dy, _axes(dim),
+                                                temperature=temperature), logp)
 
 
 for _op in (softmax, log_softmax, softmin):
     _op.register_fake(lambda x, dim, temperature=1.0: torch.empty_like(x))
 for _op in (softmax_backward, log_softmax_backward):
-    _op.register_fake(lambda y, dy, dim, temperature=1.0: torch.empty_like(y))
+    _op.register_fake(lambda y, dy, dim, temperature=1.0:
+                      torch.empty_like(y, dtype=torch.result_type(y, dy)))
 
 
 @logsumexp.register_fake
 def _(x, dim, keepdim=False):
-    dims = {d % x.ndim for d in dim} if dim else set(range(x.ndim))
-    shape = [1 if d in dims else s for d, s in enumerate(x.shape) if keepdim or d not in dims]
-    return x.new_empty(shape)
+    return x.new_empty(nm.reduced_shape(x.shape, dim or range(x.ndim), keepdim))
 
 
 def _sum(a, dim):
@@ -161,17 +173,21 @@ def _no_second_derivative(name: str):
 
 @torch.library.custom_op(f"{_NS}::cross_entropy", mutates_args=())
 def cross_entropy(logits: Tensor, target: Tensor, dim: int, weight: Tensor | None,
-                  ignore_index: int | None, label_smoothing: float,
-                  reduction: str) -> tuple[Tensor, Tensor]:
+                  ignore_index: int | None, label_smoothing: float, reduction: str,
+                  consume_grad: bool = False) -> tuple[Tensor, Tensor]:
+    """The loss and its gradient. With ``consume_grad`` (the callers that drop the
+    gradient output: ``softmaxkit.torch.cross_entropy``) the backward scales that tensor in
+    place instead of making a second one of the logits' size."""
     loss, grad = losses.cross_entropy(logits, target, dim, weight=weight,
                                       ignore_index=ignore_index,
                                       label_smoothing=label_smoothing, reduction=reduction,
                                       return_grad=True)
-    return loss, grad
+    return loss, _like(grad, logits)
 
 
 @cross_entropy.register_fake
-def _(logits, target, dim, weight, ignore_index, label_smoothing, reduction):
+def _(logits, target, dim, weight, ignore_index, label_smoothing, reduction,
+      consume_grad=False):
     if reduction != "none":
         shape = []
     else:
@@ -179,18 +195,20 @@ def _(logits, target, dim, weight, ignore_index, label_smoothing, reduction):
     return logits.new_empty(shape), torch.empty_like(logits)
 
 
-def _scaled(grad, g):
-    """``grad * g``, in place on the forward's own gradient (no second array of its size)
-    when running eagerly; out of place when traced (``torch.compile``, which works on
-    functional copies of the tensors)."""
-    if type(grad) is not Tensor or torch.compiler.is_compiling():
+def _scaled(grad, g, in_place: bool):
+    """``grad * g``; in place on the forward's own gradient (no second array of its size)
+    when no caller holds it and running eagerly (``torch.compile`` works on functional
+    copies of the tensors)."""
+    if not in_place or type(grad) is not Tensor or torch.compiler.is_compiling():
         return grad * g
     return grad.mul_(g)
 
 
 def _xent_setup(ctx, inputs, output):
-    ctx.inputs = inputs[1:]
-    ctx.set_materialize_grads(False)  # the gradient output's own gradient stays None
+    ctx.inputs = inputs[1:7]
+    ctx.in_place = inputs[7] if len(inputs) > 7 else False
+    ctx.set_materialize_grads(False)
+    ctx.mark_non_differentiable(output[1])  # the gradient output: a constant to autograd
     ctx.save_for_backward(inputs[0])
     # the forward's gradient, handed out once (detached: no reference back to the graph)
     ctx.grad = output[1].detach()
@@ -200,7 +218,7 @@ def _xent_grad(ctx, g_loss, g_grad):
     _no_second_derivative("cross_entropy")
     target, dim, weight, ignore_index, smoothing, reduction = ctx.inputs
     if g_loss is None:
-        return (None,) * 7
+        return (None,) * 8
     grad, ctx.grad = ctx.grad, None
     if grad is None:  # a second backward through the graph (retain_graph=True)
         (logits,) = ctx.saved_tensors
@@ -208,7 +226,7 @@ def _xent_grad(ctx, g_loss, g_grad):
                              reduction)[1]
     if reduction == "none":
         g_loss = g_loss.unsqueeze(dim % grad.ndim)
-    return _scaled(grad, g_loss), None, None, None, None, None, None
+    return _scaled(grad, g_loss, ctx.in_place), None, None, None, None, None, None, None
 
 
 cross_entropy.register_autograd(_xent_grad, setup_context=_xent_setup)
@@ -217,40 +235,49 @@ cross_entropy.register_autograd(_xent_grad, setup_context=_xent_setup)
 @torch.library.custom_op(f"{_NS}::linear_cross_entropy", mutates_args=())
 def linear_cross_entropy(x: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
                          ignore_index: int | None, label_smoothing: float, reduction: str,
-                         chunk_size: int | None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                         chunk_size: int | None, consume_grad: bool = False
+                         ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The loss and the gradients of x, weight and bias (an empty tensor without bias);
+    ``consume_grad`` as for :func:`cross_entropy`."""
     if reduction == "none":
         raise ValueError("softmaxkit.torch.linear_cross_entropy: reduction='none' has no "
                          "fused gradient; use 'mean' or 'sum'")
     loss, (dx, dw, db) = losses.linear_cross_entropy(
         x, weight, bias, target, chunk_size=chunk_size, ignore_index=ignore_index,
         label_smoothing=label_smoothing, reduction=reduction, return_grad=True)
-    return loss, dx, dw, (db if db is not None else weight.new_empty(0))
+    db = _like(db, bias) if db is not None else weight.new_empty(0)
+    return loss, _like(dx, x), _like(dw, weight), db
 
 
 @linear_cross_entropy.register_fake
-def _(x, weight, bias, target, ignore_index, label_smoothing, reduction, chunk_size):
+def _(x, weight, bias, target, ignore_index, label_smoothing, reduction, chunk_size,
+      consume_grad=False):
     db = torch.empty_like(bias) if bias is not None else weight.new_empty(0)
     return x.new_empty([]), torch.empty_like(x), torch.empty_like(weight), db
 
 
 def _linear_setup(ctx, inputs, output):
-    ctx.inputs = inputs[2:]
+    ctx.inputs = inputs[2:8]
+    ctx.in_place = inputs[8] if len(inputs) > 8 else False
     ctx.set_materialize_grads(False)
+    ctx.mark_non_differentiable(*output[1:])  # the gradient outputs: constants to autograd
     ctx.save_for_backward(inputs[0], inputs[1])
     ctx.grads = [g.detach() for g in output[1:]]  # handed out once, as cross_entropy's
 
 
-def _linear_grad(ctx, g_loss, *unused):
+def _linear_grad(ctx, g_loss, *g_grads):
     _no_second_derivative("linear_cross_entropy")
     if g_loss is None:
-        return (None,) * 8
+        return (None,) * 9
     grads, ctx.grads = ctx.grads, None
     if grads is None:  # a second backward through the graph (retain_graph=True)
         grads = linear_cross_entropy(*ctx.saved_tensors, *ctx.inputs)[1:]
     dx, dw, db = grads
     has_bias = ctx.inputs[0] is not None
-    return (_scaled(dx, g_loss), _scaled(dw, g_loss),
-            _scaled(db, g_loss) if has_bias else None, None, None, None, None, None)
+    inplace = ctx.in_place
+    return (_scaled(dx, g_loss, inplace), _scaled(dw, g_loss, inplace),
+            _scaled(db, g_loss, inplace) if has_bias else None,
+            None, None, None, None, None, None)
 
 
 linear_cross_entropy.register_autograd(_linear_grad, setup_context=_linear_setup)
@@ -263,44 +290,65 @@ OPERATORS = {op._name: op for op in (
 
 # ------------------------------------- the public functions' calls that record gradients
 
-# operation -> (the operator's call from the public function's bound arguments, the
-# arguments that must keep their defaults for the operator to apply)
+
 def _dims(axis) -> list[int]:
     if axis is None:
         return []
     return [int(a) for a in axis] if isinstance(axis, (tuple, list)) else [int(axis)]
 
 
-def _family_call(op):
-    return lambda a: op(a["x"], _dims(a.get("axis", -1)), float(a.get("temperature", 1.0)))
+def _family(op, a):
+    x = a["x"]
+    axes = v.axes_tuple(op._name, a.get("axis", -1), x.ndim)  # the NumPy path's checks
+    t = v.positive_number(op._name, a.get("temperature", 1.0), "temperature")
+    return op(x, list(axes), t)
 
 
+def _lse(a):
+    x = a["x"]
+    axes = v.axes_tuple("logsumexp", a.get("axis"), x.ndim)
+    keepdims = v.flag("logsumexp", a.get("keepdims", False), "keepdims")
+    return logsumexp(x, list(axes), keepdims)
+
+
+def _xent(a):
+    logits, target, weight = a["logits"], a["target"], a.get("weight")
+    if not isinstance(target, Tensor) or not (weight is None or isinstance(weight, Tensor)):
+        return NotImplemented  # lists and the like: the array-API path converts them
+    if target.requires_grad or (weight is not None and weight.requires_grad):
+        return NotImplemented  # the operator differentiates the logits only
+    (axis,) = v.axes_tuple("cross_entropy", a.get("axis", -1), logits.ndim)
+    return cross_entropy(logits, target, axis, weight, a.get("ignore_index"),
+                         float(a.get("label_smoothing", 0.0)), a.get("reduction", "mean"),
+                         True)[0]
+
+
+# operation -> (the operator's call from the bound arguments, the arguments that must
+# keep their defaults for the operator to apply)
 _AUTOGRAD = {
-    "softmax": (_family_call(softmax), {"where": None, "out": None, "dtype": None}),
-    "log_softmax": (_family_call(log_softmax), {"where": None, "out": None, "dtype": None}),
-    "softmin": (_family_call(softmin), {"where": None, "out": None, "dtype": None}),
-    "logsumexp": (lambda a: logsumexp(a["x"], _dims(a.get("axis")), bool(a.get("keepdims"))),
-                  {"b": None, "where": None, "return_sign": False}),
-    "cross_entropy": (
-        lambda a: cross_entropy(a["logits"], a["target"], int(a.get("axis", -1)),
-                                a.get("weight"), a.get("ignore_index"),
-                                float(a.get("label_smoothing", 0.0)),
-                                a.get("reduction", "mean"))[0],
-        {"where": None, "return_grad": False, "grad_out": None}),
+    "softmax": (lambda a: _family(softmax, a), {"where": None, "out": None, "dtype": None}),
+    "log_softmax": (lambda a: _family(log_softmax, a),
+                    {"where": None, "out": None, "dtype": None}),
+    "softmin": (lambda a: _family(softmin, a), {"where": None, "out": None, "dtype": None}),
+    "logsumexp": (_lse, {"b": None, "where": None, "return_sign": False}),
+    "cross_entropy": (_xent, {"where": None, "return_grad": False, "grad_out": None}),
 }
 
 
 def autograd_call(op: str, bound: dict):
     """The public function ``op`` on tensors that record gradients, through its operator
     (so that the backward is the native one); NotImplemented where no operator applies
-    (the array-API path then computes with PyTorch's own autograd)."""
+    (the array-API path then computes with PyTorch's own autograd). ``bound`` holds the
+    call's arguments by name, as the function's signature binds them."""
     entry = _AUTOGRAD.get(op)
     if entry is None:
         return NotImplemented
     call, defaults = entry
-    if any(bound.get(k, v) is not v and bound.get(k, v) != v for k, v in defaults.items()):
+    if any(k in bound and bound[k] is not d for k, d in defaults.items()):
         return NotImplemented
-    if not all(isinstance(t, Tensor) or t is None or not hasattr(t, "shape")
-               for t in bound.values()):
+    if bound.get("axis", -1) == ():  # no axis: nothing to normalize over
         return NotImplemented
     return call(bound)
+
+
+dispatch.register_gradient_route("torch", autograd_call)
