@@ -10,6 +10,7 @@ bfloat16, or a PyTorch tensor that records gradients) keep the array-API path.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -37,21 +38,23 @@ class RecordsGradient(NotHost):
         self.library = library
 
 
-def _torch_from_numpy(a):
-    import torch
+def _torch():
+    """PyTorch itself: loaded already, since one of its tensors is at hand (an import
+    statement per call would cost a microsecond on small calls)."""
+    return sys.modules["torch"]
 
-    return torch.from_numpy(a)
+
+def _torch_from_numpy(a):
+    return _torch().from_numpy(a)
 
 
 def _torch_traced(t) -> bool:
     """Whether PyTorch is recording operations on ``t`` rather than running them (a
     tracer, the compiler, a dispatch mode, functorch's transforms): the kernels' results
     would be baked in as constants, so the array-API path's operations are recorded."""
-    import torch
-    from torch.utils._python_dispatch import _get_current_dispatch_mode
-
+    torch = _torch()
     return (torch.jit.is_tracing() or torch.compiler.is_compiling()
-            or _get_current_dispatch_mode() is not None
+            or torch._C._len_torch_dispatch_stack() > 0
             or torch._C._functorch.is_functorch_wrapped_tensor(t))
 
 
@@ -59,9 +62,7 @@ def _torch_view(t) -> np.ndarray:
     if _torch_traced(t):
         raise NotHost("traced")
     if t.requires_grad:
-        import torch
-
-        if torch.is_grad_enabled():
+        if _torch().is_grad_enabled():
             raise RecordsGradient("torch")
         t = t.detach()  # under no_grad nothing is recorded: compute on its memory
     if not t.is_cpu or str(t.dtype) not in _TORCH_DTYPES:
@@ -77,10 +78,8 @@ def _torch_view(t) -> np.ndarray:
 def _torch_written(t) -> None:
     """Tell autograd that ``t`` was written in place (as its own in-place operations do),
     so that a backward that saved it raises instead of using the new values."""
-    import torch
-
     if not t.is_inference():
-        torch.autograd.graph.increment_version(t)
+        _torch().autograd.graph.increment_version(t)
 
 
 def _writable(name: str, a, v: np.ndarray) -> None:
@@ -88,9 +87,7 @@ def _writable(name: str, a, v: np.ndarray) -> None:
     if not v.flags.writeable:
         raise NotHost(f"{name!r} is read-only")
     if type(a).__module__ == "torch" and a.is_inference():
-        import torch
-
-        if not torch.is_inference_mode_enabled():
+        if not _torch().is_inference_mode_enabled():
             raise NotHost(f"{name!r} is an inference tensor")
 
 
