@@ -232,6 +232,16 @@ def test_a_model_trains_as_with_pytorchs_modules():
     np.testing.assert_allclose(ours, theirs, rtol=1e-11)
 
 
+def test_zero_dimensional_input_as_pytorch_takes_it():
+    x = torch.tensor(2.5, dtype=F64, requires_grad=True)
+    assert skt.softmax(x, 0).item() == 1.0 and skt.log_softmax(x, -1).item() == 0.0
+    assert skt.logsumexp(x, 0, keepdim=True).shape == ()
+    (g,) = torch.autograd.grad(skt.logsumexp(x, 0), x)
+    assert g.item() == 1.0
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        skt.softmax(x, 1)
+
+
 def test_modules_match_pytorchs():
     x = _randn(3, 4, grad=False)
     for ours, theirs in [(skt.Softmax(1), torch.nn.Softmax(1)),
@@ -327,3 +337,79 @@ def test_functorch_transforms():
     torch.testing.assert_close(torch.func.vmap(sk.softmax)(x), torch.softmax(x, -1))
     torch.testing.assert_close(torch.func.grad(lambda r: sk.logsumexp(r))(x[0]),
                                torch.softmax(x[0], -1))
+
+
+# ----------------------------------------------- PyTorch's own operator test samples
+
+
+def _opinfo_samples():
+    """(id, OpInfo name, sample) for PyTorch's samples of the functions this module
+    replaces, float32 and float64 (empty when PyTorch's test helpers are not installed)."""
+    try:
+        from torch.testing._internal.common_methods_invocations import op_db
+    except ImportError:  # they need the expecttest package
+        return []
+    wanted = {("softmax", ""), ("softmax", "with_dtype"), ("log_softmax", ""),
+              ("log_softmax", "with_dtype"), ("nn.functional.softmin", ""),
+              ("logsumexp", ""), ("nn.functional.cross_entropy", ""),
+              ("masked.softmax", ""), ("masked.log_softmax", ""), ("masked.softmin", "")}
+    out = []
+    for op in op_db:
+        if (op.name, op.variant_test_name) not in wanted:
+            continue
+        for dtype in (torch.float32, F64):
+            for i, s in enumerate(op.sample_inputs("cpu", dtype, requires_grad=False)):
+                out.append((f"{op.name}.{op.variant_test_name or 'default'}-{dtype}-{i}",
+                            op.name, s))
+    return out
+
+
+OPINFO = _opinfo_samples()
+
+
+def _ours(name, s):
+    """softmaxkit.torch's (or softmaxkit's) call for one of PyTorch's samples."""
+    x, args, kw = s.input, s.args, dict(s.kwargs)
+    if name == "logsumexp":
+        dims, keepdim = args[0], (args[1] if len(args) > 1 else kw.get("keepdim", False))
+        return skt.logsumexp(x, tuple(dims) if isinstance(dims, (tuple, list)) else dims,
+                             keepdim)
+    if name == "nn.functional.cross_entropy":
+        return skt.cross_entropy(x, args[0], **kw)
+    fn = {"softmax": skt.softmax, "log_softmax": skt.log_softmax,
+          "nn.functional.softmin": skt.softmin, "masked.softmax": sk.softmax,
+          "masked.log_softmax": sk.log_softmax, "masked.softmin": sk.softmin}[name]
+    dim = args[0] if args else kw.pop("dim")
+    dtype = kw.pop("dtype", None)
+    if dtype is not None:
+        x = x.to(dtype)
+    if name.startswith("masked."):
+        if x.ndim == 0:  # NumPy's convention for the plain functions: no axis 0 here
+            dim = None
+        mask = kw.pop("mask", None)
+        if mask is not None:
+            mask = torch.broadcast_to(mask, x.shape)
+        return fn(x, axis=dim, where=mask)
+    return fn(x, dim)
+
+
+@pytest.mark.skipif(not OPINFO, reason="PyTorch's test helpers need expecttest")
+@pytest.mark.parametrize("name,sample", [(n, s) for _, n, s in OPINFO],
+                         ids=[i for i, _, _ in OPINFO])
+def test_pytorchs_own_samples(name, sample):
+    from torch.testing._internal.common_methods_invocations import op_db
+
+    op = next(o for o in op_db if o.name == name)
+    with torch.no_grad():
+        theirs = op(sample.input, *sample.args, **sample.kwargs)
+        ours = _ours(name, sample)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    nan = torch.isnan(theirs)
+    if name.startswith("masked.") or name == "nn.functional.cross_entropy":
+        # where PyTorch gives NaN (a fully masked slice, a mean over no counted sample),
+        # softmaxkit gives the empty slice's value: 0, or -inf in log space, or a 0 loss
+        empty = -torch.inf if "log_softmax" in name else 0.0
+        assert torch.all(ours[nan] == empty)
+        ours, theirs = ours[~nan], theirs[~nan]
+    eps = torch.finfo(theirs.dtype).eps
+    torch.testing.assert_close(ours, theirs, rtol=8 * eps, atol=8 * eps, equal_nan=True)

@@ -28,8 +28,7 @@ tensor([[ 0.0900,  0.2447, -0.3348]])
 
 from __future__ import annotations
 
-import torch
-from torch import Tensor, nn
+from torch import Tensor, is_floating_point, nn
 
 from ._frameworks import torch_ops as _ops
 from ._frameworks.torch_ops import OPERATORS
@@ -39,6 +38,16 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
 
 
 _dims = _ops._dims
+
+
+def _on_scalar(input: Tensor, dim, call):
+    """PyTorch lets a 0-d tensor be reduced over dimension 0 (or -1, or all): ``call`` on
+    it as one entry of a 1-d tensor, the result back to 0-d."""
+    dims = _dims(dim)
+    if any(d not in (0, -1) for d in dims):
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but "
+                         f"got {dims[0] if len(dims) == 1 else dims})")
+    return call(input.reshape(1), [0]).reshape(())
 
 
 def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
@@ -54,6 +63,8 @@ def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     >>> skt.softmax(torch.tensor([0.0, float("-inf")]), dim=0)
     tensor([1., 0.])
     """
+    if input.ndim == 0:
+        return _on_scalar(input, dim, lambda x, d: _ops.softmax(x, d, float(temperature)))
     return _ops.softmax(input, _dims(dim), float(temperature))
 
 
@@ -68,6 +79,8 @@ def log_softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     >>> skt.log_softmax(torch.tensor([0.0, -40.0], dtype=torch.float64), dim=0)[0].item()
     -4.248354255291589e-18
     """
+    if input.ndim == 0:
+        return _on_scalar(input, dim, lambda x, d: _ops.log_softmax(x, d, float(temperature)))
     return _ops.log_softmax(input, _dims(dim), float(temperature))
 
 
@@ -81,6 +94,8 @@ def softmin(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     >>> skt.softmin(torch.tensor([0.0, 200.0]), dim=0)
     tensor([1., 0.])
     """
+    if input.ndim == 0:
+        return _on_scalar(input, dim, lambda x, d: _ops.softmin(x, d, float(temperature)))
     return _ops.softmin(input, _dims(dim), float(temperature))
 
 
@@ -95,6 +110,8 @@ def logsumexp(input: Tensor, dim: int | tuple[int, ...] | None = None,
     >>> skt.logsumexp(torch.tensor([1000.0, 1000.0], dtype=torch.float64), dim=0).item()
     1000.6931471805599
     """
+    if input.ndim == 0:
+        return _on_scalar(input, dim, lambda x, d: _ops.logsumexp(x, d, False))
     return _ops.logsumexp(input, _dims(dim), bool(keepdim))
 
 
@@ -116,8 +133,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     tensor(0.3185)
     """
     dim = 1 if input.ndim >= 2 else 0
-    return _ops.cross_entropy(input, target, dim, weight, int(ignore_index),
-                              float(label_smoothing), reduction, True)[0]
+    # as in PyTorch, ignore_index applies to class indices only
+    ignore = int(ignore_index) if not is_floating_point(target) else None
+    return _ops.cross_entropy(input, target, dim, weight, ignore, float(label_smoothing),
+                              reduction, True)[0]
 
 
 def linear_cross_entropy(input: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
@@ -199,5 +218,3 @@ class CrossEntropyLoss(nn.Module):
         return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
                              self.label_smoothing)
 
-
-del torch
