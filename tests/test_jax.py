@@ -115,3 +115,9 @@ def test_the_plain_functions_under_jit_with_float64_enabled():
 def test_out_must_be_writable():
     with pytest.raises(TypeError, match="'out' cannot be written in place"):
         sk.softmax(jnp.asarray(X), out=jnp.zeros_like(jnp.asarray(X)))
+
+
+def test_every_public_name_has_an_example():
+    for name in skj.__all__:
+        doc = getattr(skj, name).__doc__
+        assert doc and "Examples" in doc and ">>>" in doc, name

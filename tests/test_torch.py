@@ -413,3 +413,10 @@ def test_pytorchs_own_samples(name, sample):
         ours, theirs = ours[~nan], theirs[~nan]
     eps = torch.finfo(theirs.dtype).eps
     torch.testing.assert_close(ours, theirs, rtol=8 * eps, atol=8 * eps, equal_nan=True)
+
+
+def test_every_public_name_has_an_example():
+    for name in skt.__all__:
+        if name != "OPERATORS":
+            doc = getattr(skt, name).__doc__
+            assert doc and "Examples" in doc and ">>>" in doc, name

@@ -186,13 +186,27 @@ class Softmax(_Dim):
 
 
 class LogSoftmax(_Dim):
-    """``torch.nn.LogSoftmax(dim)`` on :func:`log_softmax` (``dim`` defaults to -1)."""
+    """``torch.nn.LogSoftmax(dim)`` on :func:`log_softmax` (``dim`` defaults to -1).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.LogSoftmax(dim=0)(torch.tensor([0.0, -torch.inf]))
+    tensor([0., -inf])
+    """
 
     _fn = staticmethod(log_softmax)
 
 
 class Softmin(_Dim):
-    """``torch.nn.Softmin(dim)`` on :func:`softmin` (``dim`` defaults to -1)."""
+    """``torch.nn.Softmin(dim)`` on :func:`softmin` (``dim`` defaults to -1).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.Softmin(dim=1)(torch.tensor([[0.0, 0.0]]))
+    tensor([[0.5000, 0.5000]])
+    """
 
     _fn = staticmethod(softmin)
 
