@@ -408,3 +408,14 @@ def test_the_wrapper_counts_its_arguments(extra):
     else:
         with pytest.raises(TypeError, match="too few arguments"):
             _ext.softmax(*args)
+
+
+def test_the_extension_refuses_a_read_only_output():
+    from softmaxkit._kernels import _ext
+
+    x = np.ones((1, 4))
+    y = np.empty_like(x)
+    y.flags.writeable = False
+    with pytest.raises((BufferError, ValueError)):
+        _ext.softmax(True, x, 1, 4, 1, 4, 1, 1, y, 4, 1, 1, 1.0, 0, 1)
+    assert not y.flags.writeable

@@ -40,14 +40,17 @@ static int read_arg(PyObject *args, Py_ssize_t *pos, const char *kind, arg_value
         }
         switch (kind[0]) {
         case 'p':
+        case 'w':
             if (PyLong_Check(item)) {
                 v->p = PyLong_AsVoidPtr(item);
             } else {
                 /* an array: its first element's address from the buffer protocol, which
-                 * costs a tenth of ndarray.ctypes.data on small calls; the caller keeps
-                 * the array alive, so the buffer is released at once */
+                 * costs a tenth of ndarray.ctypes.data on small calls (outputs must be
+                 * writable); the argument tuple holds the array for the whole call, so
+                 * the buffer is released at once */
                 Py_buffer view;
-                if (PyObject_GetBuffer(item, &view, PyBUF_RECORDS_RO) < 0) return -1;
+                int flags = kind[0] == 'w' ? PyBUF_RECORDS : PyBUF_RECORDS_RO;
+                if (PyObject_GetBuffer(item, &view, flags) < 0) return -1;
                 v->p = view.buf;
                 PyBuffer_Release(&view);
             }
@@ -70,6 +73,7 @@ static int read_arg(PyObject *args, Py_ssize_t *pos, const char *kind, arg_value
 #define SK_VALUE_a2(v) (v).a
 #define SK_VALUE_a3(v) (v).a
 #define SK_VALUE_p(v) (v).p
+#define SK_VALUE_w(v) (v).p
 #define SK_VALUE_n(v) (v).n
 #define SK_VALUE_d(v) (v).d
 #define SK_VALUE_i(v) (v).i

@@ -43,7 +43,9 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  * and its one Python call site (_backends/native.py).
  *
  * The kinds tell the Python wrapper how to read an argument:
- *   p   a pointer (the address of an array's data, as a Python int)
+ *   p   a pointer to input: an array (its first element's address, from the buffer
+ *       protocol) or the address as a Python int
+ *   w   a pointer to output: the same, and an array must be writable
  *   n   a ptrdiff_t (extent or stride in elements; strides may be negative)
  *   a3  an array of 3 ptrdiff_t, given as 3 Python ints (a2: 2)
  *   d   a double
@@ -62,7 +64,7 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  */
 #define SK_SOFTMAX_PARAMS(P, T)                                                            \
     P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
-    P(p, T *, y) P(a3, const ptrdiff_t *, ys) P(d, double, temperature) P(i, int, flags)
+    P(w, T *, y) P(a3, const ptrdiff_t *, ys) P(d, double, temperature) P(i, int, flags)
 
 /*
  * sk_logsumexp_f32 / sk_logsumexp_f64: log(sum(exp(x))) over the middle axis.
@@ -71,7 +73,7 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  */
 #define SK_LOGSUMEXP_PARAMS(P, T)                                                          \
     P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
-    P(p, T *, y) P(a2, const ptrdiff_t *, ys)
+    P(w, T *, y) P(a2, const ptrdiff_t *, ys)
 
 /*
  * sk_xent_f32 / sk_xent_f64: softmax cross-entropy fused with its gradient, one row at a
@@ -84,8 +86,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  */
 #define SK_XENT_PARAMS(P, T)                                                               \
     P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, C) P(n, ptrdiff_t, xs)         \
-    P(p, const int64_t *, y) P(n, ptrdiff_t, ys) P(p, const double *, rs) P(p, T *, g)     \
-    P(n, ptrdiff_t, gs) P(p, double *, nll)
+    P(p, const int64_t *, y) P(n, ptrdiff_t, ys) P(p, const double *, rs) P(w, T *, g)     \
+    P(n, ptrdiff_t, gs) P(w, double *, nll)
 
 /*
  * sk_softmax_backward_f32 / _f64: the vector-Jacobian product of softmax (flags 0) or
@@ -98,7 +100,7 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  */
 #define SK_SOFTMAX_BACKWARD_PARAMS(P, T)                                                   \
     P(p, const T *, y) P(n, ptrdiff_t, ys) P(p, const T *, dy) P(n, ptrdiff_t, ds)          \
-    P(p, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n)              \
+    P(w, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n)              \
     P(i, int, flags) P(d, double, scale)
 
 #define SK_KERNELS(X)                                                                      \
