@@ -169,7 +169,10 @@ def test_empty_inputs(lib):
 
 def test_temperature_and_accuracy_against_mpmath(lib):
     rng = np.random.default_rng(1)
-    for dtype, limit in ((np.float64, 2.0), (np.float32, 1.0)):
+    # CPU arrays on the native route have the kernels' contract (float32 softmax within
+    # 1.5 ulp on every ISA); the array-API path computes float32 in float64 (1 ulp)
+    native = sk.get_backend() == "native" and lib[0].__name__ != "dask.array"
+    for dtype, limit in ((np.float64, 2.0), (np.float32, 1.5 if native else 1.0)):
         x = rng.normal(scale=20, size=(6, 40)).astype(dtype)
         for t in (1.0, 0.37, 3e5):
             for log in (False, True):
