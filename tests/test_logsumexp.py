@@ -181,3 +181,15 @@ def test_where_errors():
 def test_flags_must_be_bool(name):
     with pytest.raises(TypeError, match=f"'{name}' must be True or False"):
         sk.logsumexp([1.0], **{name: 1})
+
+
+def test_a_maximum_tied_five_times_cancelling_its_log():
+    # max(x) + log(sum) cancels: -2 + log(5 + exp(-13.45...)) = -0.39...; log(5) rounded
+    # to double alone put the result 3 ulps off on the build without FMA (found by the
+    # fuzz tests). The exact value is from mpmath at 200 bits.
+    x = np.array([-15.451171875, -2.0, -2.0, -2.0, -2.0, -2.0])
+    exact = -0.3905617996536037474767065
+    for layout in (x, x[:, None], np.tile(x, (9, 1))):
+        got = np.ravel(sk.logsumexp(layout, axis=0 if layout.ndim < 2 or layout.shape[1] == 1
+                                    else 1))
+        assert np.all(np.abs(got - exact) <= np.spacing(0.39)), got - exact

@@ -9,6 +9,7 @@
  * Built with -ffp-contract=off: the exact two-sum and Dekker products must not be
  * fused behind our back; every fused multiply-add is an explicit VFMA.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
