@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import medians
 
 import softmaxkit as sk
 from softmaxkit._backends import native as _native
@@ -44,25 +43,9 @@ SIZES = [("1 KiB", 2**10), ("64 KiB", 2**16), ("4 MiB", 2**22), ("64 MiB", 2**26
 CE_SHAPES = [(65_536, 1000), (4096, 32_768), (512, 131_072)]
 
 
-def timed(impls, repeat, min_seconds=0.004):
-    """Median seconds per call of each ``(label, run)``, interleaved rounds."""
-    calls = {}
-    for label, run in impls:
-        run()
-        t0, n = time.perf_counter(), 0
-        while time.perf_counter() - t0 < min_seconds:
-            run()
-            n += 1
-        calls[label] = max(n, 1)
-    times = {label: [] for label, _ in impls}
-    for _ in range(repeat):
-        for label, run in impls:
-            k = calls[label]
-            t0 = time.perf_counter()
-            for _ in range(k):
-                run()
-            times[label].append((time.perf_counter() - t0) / k)
-    return {k: statistics.median(v) for k, v in times.items()}
+def timed(impls, repeat):
+    """Median seconds per call of each ``(label, run)``, a few milliseconds per round."""
+    return medians(impls, repeat, min_seconds=0.004)
 
 
 def _ms(s):
@@ -165,6 +148,16 @@ def table_cross_entropy(shapes, repeat, results):
               f"{times['torch'] / times['skt']:.1f}× |")
 
 
+def _pair_row(results, table, name, shape, first, second, repeat):
+    """Time two ``(label, run)`` side by side; record them and print a row with their
+    ratio (first / second)."""
+    t = timed([first, second], repeat)
+    results.append({"table": table, "function": name, "shape": list(shape),
+                    **{k: v * 1e3 for k, v in t.items()}})
+    a, b = t[first[0]], t[second[0]]
+    print(f"| {name} | {shape[0]}×{shape[1]} | {_ms(a)} | {_ms(b)} | {a / b:.2f} |")
+
+
 def table_autograd(repeat, results, quick):
     print("\n## autograd: forward + backward of sum(f(x) * w) over the last axis (float32)")
     print("\n| function | shape | torch ms | softmaxkit.torch ms | torch / softmaxkit |")
@@ -178,12 +171,8 @@ def table_autograd(repeat, results, quick):
             def run(fn, x=x, w=w):
                 xx = x.detach().requires_grad_(True)
                 (fn(xx, -1) * w).sum().backward()
-            t = timed([("torch", lambda f=theirs: run(f)), ("skt", lambda f=ours: run(f))],
-                      repeat)
-            results.append({"table": "autograd", "function": name, "shape": list(shape),
-                            **{k: v * 1e3 for k, v in t.items()}})
-            print(f"| {name} | {shape[0]}×{shape[1]} | {_ms(t['torch'])} | {_ms(t['skt'])} | "
-                  f"{t['torch'] / t['skt']:.2f} |")
+            _pair_row(results, "autograd", name, shape, ("torch", lambda f=theirs: run(f)),
+                      ("skt", lambda f=ours: run(f)), repeat)
 
 
 def table_pure(repeat, results):
@@ -229,12 +218,9 @@ def table_jax(repeat, results, quick):
              jax.jit(jax.grad(lambda z, t=t: skj.cross_entropy(z, t)))),
         ]
         for name, theirs, ours in calls:
-            times = timed([("jax", lambda f=theirs, x=x: f(x).block_until_ready()),
-                           ("skj", lambda f=ours, x=x: f(x).block_until_ready())], repeat)
-            results.append({"table": "jax", "function": name, "shape": list(shape),
-                            **{k: v * 1e3 for k, v in times.items()}})
-            print(f"| {name} | {shape[0]}×{shape[1]} | {_ms(times['jax'])} | "
-                  f"{_ms(times['skj'])} | {times['jax'] / times['skj']:.2f} |")
+            _pair_row(results, "jax", name, shape,
+                      ("jax", lambda f=theirs, x=x: f(x).block_until_ready()),
+                      ("skj", lambda f=ours, x=x: f(x).block_until_ready()), repeat)
 
 
 def table_mlp(repeat, results):

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import medians
 
 import softmaxkit as sk
 
@@ -73,19 +72,8 @@ def linear_impls(x, w, y):
 
 
 def timed(impls, repeat):
-    for _, setup, run in impls:
-        if setup:
-            setup()
-        run()
-    times = {label: [] for label, _, _ in impls}
-    for _ in range(repeat):
-        for label, setup, run in impls:
-            if setup:
-                setup()
-            t0 = time.perf_counter()
-            run()
-            times[label].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    """Median milliseconds of each ``(label, setup, run)``."""
+    return {k: v * 1e3 for k, v in medians(impls, repeat).items()}
 
 
 def make_inputs(kind, shape):

@@ -22,12 +22,12 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import scipy
 import scipy.special as ss
+from timing import interleaved
 
 import softmaxkit as sk
 from softmaxkit._backends import native as _native
@@ -88,18 +88,6 @@ def implementations(name, x, axis, threads):
     impls.append(("scipy.special", lambda: sfn(x, axis=axis)))
     impls.append(("numpy", lambda: numpy_plain(name, x, axis)))
     return impls
-
-
-def time_interleaved(impls, repeat):
-    for _, f in impls:  # warm up: first-call costs, page faults of the buffers
-        f()
-    times = {label: [] for label, _ in impls}
-    for _ in range(repeat):
-        for label, f in impls:
-            t0 = time.perf_counter()
-            f()
-            times[label].append(time.perf_counter() - t0)
-    return times
 
 
 def ratio(a, b):
@@ -234,7 +222,7 @@ def main(argv=None) -> int:
                     if args.quick:
                         shape = quick_shape(shape, axis)
                     x = rng.normal(scale=4, size=shape).astype(dtype)
-                    times = time_interleaved(implementations(name, x, axis, args.threads),
+                    times = interleaved(implementations(name, x, axis, args.threads),
                                              repeat)
                     row = {"isa": isa, "function": name, "dtype": dtype, "shape": list(shape),
                            "axis": axis,

@@ -92,12 +92,11 @@ def _known_true(xp, cond) -> bool:
         return False
 
 
-def _softmax_wider(xp, x, axes, temperature, log, w):
-    """Softmax (log-softmax) of narrower input computed in the wider dtype ``w``: the
-    plain passes are exact enough there (``x - max`` is exact or off by 2**-53 relative,
-    exp and the sum lose ~1e-16 relative, twice float32's precision and more), so the
-    compensated pairs, and most of their passes over memory, are not needed. Special
-    values are applied only to the slices whose maximum is not finite."""
+def _wider_pass(xp, x, axes, temperature, w):
+    """The plain passes shared by the wider-dtype softmax and logsumexp: ``x`` in ``w``,
+    the slice maxima ``m`` (``m0``: 0 where not finite), whether all are finite, the
+    shifted ``q = (x - m0) / temperature``, its exponentials, and ``log(c + rest)`` with
+    ``c`` the entries at the maximum (full relative accuracy for the dominant entry)."""
     xw = xp.astype(x, w, copy=False)
     m = xp.max(xw, axis=axes, keepdims=True)
     finite = xp.isfinite(m)
@@ -107,15 +106,23 @@ def _softmax_wider(xp, x, axes, temperature, log, w):
     if temperature != 1.0:
         q = q / temperature
     e = xp.exp(q)
-    if log:
-        # log(c + rest) with c the entries at the maximum: full relative accuracy for the
-        # dominant entry's log-probability, -log1p(rest)
+
+    def log_sum():
         tie = q == 0
-        c = nm.count(xp, tie, axes, w)
         rest = xp.sum(xp.where(tie, nm.full(xp, 0, w, e), e), axis=axes, keepdims=True)
-        res = q - (xp.log(c) + xp.log1p(rest / c))
-    else:
-        res = e / xp.sum(e, axis=axes, keepdims=True)
+        return nm.log_normalizer(xp, nm.count(xp, tie, axes, w), rest)
+
+    return xw, m, m0, finite, all_finite, q, e, log_sum
+
+
+def _softmax_wider(xp, x, axes, temperature, log, w):
+    """Softmax (log-softmax) of narrower input computed in the wider dtype ``w``: the
+    plain passes are exact enough there (``x - max`` is exact or off by 2**-53 relative,
+    exp and the sum lose ~1e-16 relative, twice float32's precision and more), so the
+    compensated pairs, and most of their passes over memory, are not needed. Special
+    values are applied only to the slices whose maximum is not finite."""
+    xw, m, _, _, all_finite, q, e, log_sum = _wider_pass(xp, x, axes, temperature, w)
+    res = q - log_sum() if log else e / xp.sum(e, axis=axes, keepdims=True)
     if not all_finite:
         is_inf = xw == math.inf
         res = nm.finish_softmax(xp, res, m, is_inf, nm.count(xp, is_inf, axes, w), None,
@@ -146,17 +153,8 @@ def _logsumexp_wider(xp, a, axes, keepdims, w):
     """Unweighted logsumexp of narrower input in the wider dtype ``w`` with plain passes
     (see :func:`_softmax_wider`): ``m + log(c) + log1p(rest / c)``, and the slice maximum
     itself where it is not finite (+inf, -inf for an all -inf slice, NaN)."""
-    aw = xp.astype(a, w, copy=False)
-    m = xp.max(aw, axis=axes, keepdims=True)
-    finite = xp.isfinite(m)
-    all_finite = _known_true(xp, finite)
-    m0 = m if all_finite else xp.where(finite, m, nm.full(xp, 0, w, m))
-    q = aw - m0
-    tie = q == 0
-    c = nm.count(xp, tie, axes, w)
-    e = xp.exp(q)
-    rest = xp.sum(xp.where(tie, nm.full(xp, 0, w, e), e), axis=axes, keepdims=True)
-    res = m0 + (xp.log(c) + xp.log1p(rest / c))
+    _, m, m0, finite, all_finite, _, _, log_sum = _wider_pass(xp, a, axes, 1.0, w)
+    res = m0 + log_sum()
     if not all_finite:
         res = xp.where(finite, res, m)
     if not keepdims:

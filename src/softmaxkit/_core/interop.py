@@ -144,38 +144,41 @@ def host_views(names: tuple[str, ...], args: tuple, kwargs: dict):
     """
     originals: dict[int, Any] = {}
     seen = [None]  # the one library of the call
-
-    def convert(name, a):
-        kind = type(a)
-        if kind in _PLAIN:
-            return a
-        if kind.__name__ == "Tensor" and kind.__module__ == "torch" and seen[0] in (None,
-                                                                                "torch"):
-            seen[0] = "torch"
-            v = _torch_view(a)
-        else:
-            if name == "dtype":
-                return _dtype(a)
-            if isinstance(a, np.ndarray):
-                raise NotHost("a NumPy array among the arguments")
-            lib = library(a)
-            if lib is None:
-                return a
-            if seen[0] is None:
-                seen[0] = lib
-            elif seen[0] != lib:
-                raise NotHost("arrays of two libraries")
-            v = view(a)
-        if v.dtype.kind != "f" and name not in INDEX_ARGS:
-            raise NotHost(f"{name!r} is not floating: the library's promotion applies")
-        if name in OUTPUT_ARGS:
-            _writable(name, a, v)
-        originals[id(v)] = a
-        return v
-
-    new_args = tuple([convert(n, a) for n, a in zip(names, args)])
-    new_kwargs = {k: convert(k, a) for k, a in kwargs.items()} if kwargs else kwargs
+    new_args = tuple([_host_view(n, a, seen, originals) for n, a in zip(names, args)])
+    new_kwargs = ({k: _host_view(k, a, seen, originals) for k, a in kwargs.items()}
+                  if kwargs else kwargs)
     return new_args, new_kwargs, originals
+
+
+def _host_view(name: str, a, seen: list, originals: dict[int, Any]):
+    """Argument ``name`` as :func:`host_views` passes it on; ``seen[0]`` is the call's
+    library so far, ``originals`` collects the views' arrays."""
+    kind = type(a)
+    if kind in _PLAIN:
+        return a
+    if kind.__name__ == "Tensor" and kind.__module__ == "torch" and seen[0] in (None,
+                                                                            "torch"):
+        seen[0] = "torch"
+        v = _torch_view(a)
+    else:
+        if name == "dtype":
+            return _dtype(a)
+        if isinstance(a, np.ndarray):
+            raise NotHost("a NumPy array among the arguments")
+        lib = library(a)
+        if lib is None:
+            return a
+        if seen[0] is None:
+            seen[0] = lib
+        elif seen[0] != lib:
+            raise NotHost("arrays of two libraries")
+        v = view(a)
+    if v.dtype.kind != "f" and name not in INDEX_ARGS:
+        raise NotHost(f"{name!r} is not floating: the library's promotion applies")
+    if name in OUTPUT_ARGS:
+        _writable(name, a, v)
+    originals[id(v)] = a
+    return v
 
 
 def back(res, like, originals: dict[int, Any]):

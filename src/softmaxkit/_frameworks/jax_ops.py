@@ -85,6 +85,12 @@ def _family_bwd(kind, axes, temperature, y, g):
 _family.defvjp(_family_fwd, _family_bwd)
 
 
+def _apply(kind: str, x, axis, temperature):
+    """The public functions' common body: ``x`` as a float array, the axes from the end."""
+    x = _float(x)
+    return _family(kind, x, _axes(axis, x.ndim), float(temperature))
+
+
 def softmax(x, axis=-1, *, temperature: float = 1.0):
     """:func:`softmaxkit.softmax` for JAX arrays, under ``jit``, ``grad`` and ``vmap``.
 
@@ -100,8 +106,7 @@ def softmax(x, axis=-1, *, temperature: float = 1.0):
     >>> jax.grad(lambda x: skj.softmax(x)[2])(jnp.array([1.0, 2.0, 3.0], jnp.float32))
     Array([-0.05989202, -0.1628034 ,  0.22269543], dtype=float32)
     """
-    x = _float(x)
-    return _family("softmax", x, _axes(axis, x.ndim), float(temperature))
+    return _apply("softmax", x, axis, temperature)
 
 
 def log_softmax(x, axis=-1, *, temperature: float = 1.0):
@@ -113,8 +118,7 @@ def log_softmax(x, axis=-1, *, temperature: float = 1.0):
     >>> skj.log_softmax(jnp.array([0.0, -40.0], dtype=jnp.float32))[0]
     Array(-4.248354e-18, dtype=float32)
     """
-    x = _float(x)
-    return _family("log_softmax", x, _axes(axis, x.ndim), float(temperature))
+    return _apply("log_softmax", x, axis, temperature)
 
 
 def softmin(x, axis=-1, *, temperature: float = 1.0):
@@ -126,8 +130,7 @@ def softmin(x, axis=-1, *, temperature: float = 1.0):
     >>> skj.softmin(jnp.array([0.0, 200.0], dtype=jnp.float32))
     Array([1., 0.], dtype=float32)
     """
-    x = _float(x)
-    return _family("softmin", x, _axes(axis, x.ndim), float(temperature))
+    return _apply("softmin", x, axis, temperature)
 
 
 # ------------------------------------------------------------------------ logsumexp
