@@ -19,6 +19,17 @@ from ._api.gradients import (
 )
 from ._api.layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
 from ._api.losses import cross_entropy, linear_cross_entropy, nll_loss
+from ._api.sparse import (
+    entmax,
+    entmax15,
+    entmax15_backward,
+    entmax15_loss,
+    entmax_backward,
+    entmax_loss,
+    sparsemax,
+    sparsemax_backward,
+    sparsemax_loss,
+)
 from ._core import optional as _optional
 from ._core.config import backend, get_backend, get_num_threads, set_backend, set_num_threads
 from ._core.version import __version__
@@ -73,4 +84,13 @@ __all__ = [
     "softmax",
     "softmin",
     "std_norm",
+    "entmax",
+    "entmax15",
+    "entmax15_backward",
+    "entmax15_loss",
+    "entmax_backward",
+    "entmax_loss",
+    "sparsemax",
+    "sparsemax_backward",
+    "sparsemax_loss",
 ]

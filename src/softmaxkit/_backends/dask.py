@@ -390,3 +390,53 @@ def _weighted_logsumexp(arr, axes, b, where, keepdims, return_sign):
     if not keepdims:
         parts = [da.squeeze(p, axis=axes) for p in parts]
     return tuple(parts) if return_sign else parts[0]
+
+
+# ------------------------------------------------------------------ the sparse maps
+
+
+def _entmax_block(block, *, axes, kind, alpha, n_iter):
+    return reference.entmax(block, axes, kind, alpha=alpha, n_iter=n_iter)
+
+
+def _scalar_alpha(fname, alpha):
+    if alpha is not None and not isinstance(alpha, float):
+        raise TypeError(f"{fname}: on Dask arrays 'alpha' must be a number")
+    return alpha
+
+
+def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50):
+    """sparsemax, entmax15 or entmax of a Dask array, lazily: blocks of whole slices
+    (the reduced axes rechunked into one chunk), each through the NumPy reference."""
+    import dask.array as da
+
+    alpha = _scalar_alpha(kind, alpha)
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    return by_slices(_entmax_block, x, axes=axes, kind=kind, alpha=alpha, n_iter=n_iter)
+
+
+def _entmax_vjp_block(y, d, *, axes, alpha):
+    return reference.entmax_vjp(y, d, axes, alpha=alpha)
+
+
+def _entmax_alpha_block(y, d, *, axes, alpha):
+    _, da_ = reference.entmax_vjp(y, d, axes, alpha=alpha, alpha_grad=True)
+    return np.full((1,) * y.ndim, da_, dtype=y.dtype)
+
+
+def entmax_vjp(y, d, axes, *, alpha, alpha_grad=False):
+    """The backward of the sparse maps on Dask arrays, blocks of whole slices; the
+    gradient of a number ``alpha`` is the sum of the blocks' (a 0-d Dask array)."""
+    import dask.array as da
+
+    alpha = _scalar_alpha("entmax_backward", alpha)
+    dx = by_slices(_entmax_vjp_block, y, d, axes=axes, alpha=alpha)
+    if not alpha_grad:
+        return dx
+    whole = {a: -1 for a in axes}
+    yy = y.rechunk(whole)
+    per_block = da.map_blocks(_entmax_alpha_block, yy, d.rechunk(yy.chunks), axes=axes,
+                              alpha=alpha, chunks=tuple((1,) * len(c) for c in yy.chunks),
+                              dtype=y.dtype)
+    return dx, per_block.sum()

@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from .._core import numerics as nm
+from .._core import sparsemaps as sm
 from .._core import validation as v
 from .._core.numerics import work_dtype
 
 __all__ = ["softmax", "logsumexp", "smooth_max", "hardmax", "std_norm", "softmax_vjp",
-           "cross_entropy", "work_dtype"]
+           "cross_entropy", "work_dtype", "entmax", "entmax_vjp", "fenchel_young"]
 
 
 def _finish(res: np.ndarray, out: np.ndarray | None):
@@ -224,3 +225,24 @@ def linear_cross_entropy(x, w, b, y, *, kind, chunk, weight, ignore_index, ls, r
         if db is not None:
             db *= scale
     return loss, (dx, dw, db)
+
+
+def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50, out=None):
+    """sparsemax, entmax15 or entmax (``alpha``) of ``x`` over ``axes``; see
+    :mod:`.._core.sparsemaps`."""
+    with np.errstate(all="ignore"):  # slices replaced by their special values
+        return _finish(sm.entmax_nd(np, x, axes, kind, where=where, alpha=alpha,
+                                    n_iter=n_iter), out)
+
+
+def entmax_vjp(y, d, axes, *, alpha, alpha_grad=False):
+    """The backward of the sparse maps from their output ``y`` (and of ``alpha``)."""
+    with np.errstate(all="ignore"):
+        return sm.entmax_vjp_nd(np, y, d, axes, alpha, alpha_grad=alpha_grad)
+
+
+def fenchel_young(z, t, ax, **options):
+    """The Fenchel–Young loss of a sparse map (and its gradient); see
+    :func:`.._core.sparsemaps.fenchel_young_nd`."""
+    with np.errstate(all="ignore"):
+        return sm.fenchel_young_nd(np, z, t, ax, **options)

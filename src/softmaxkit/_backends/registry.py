@@ -28,6 +28,9 @@ __all__ = ["CAPABILITIES", "BACKENDS", "resolve", "host_route"]
 
 ALL = ("native", "reference", "array_api", "dask")
 NUMPY_ONLY = ("native", "reference")
+# the sparse maps: the NumPy reference (no native kernel yet), any array library, Dask
+SPARSE = ("reference", "array_api", "dask")
+SPARSE_LOSS = ("reference", "array_api")
 
 #: operation -> the backends that implement it, in resolution order for NumPy input
 CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -47,6 +50,15 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "cross_entropy": ALL,
     "nll_loss": ALL,
     "linear_cross_entropy": NUMPY_ONLY,
+    "sparsemax": SPARSE,
+    "entmax15": SPARSE,
+    "entmax": SPARSE,
+    "sparsemax_backward": SPARSE,
+    "entmax15_backward": SPARSE,
+    "entmax_backward": SPARSE,
+    "sparsemax_loss": SPARSE_LOSS,
+    "entmax15_loss": SPARSE_LOSS,
+    "entmax_loss": SPARSE_LOSS,
 }
 
 #: backend name -> the module whose functions compute

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .._core import numerics as nm
+from .._core import sparsemaps as sm
 from .._core import validation as v
 from .._core.arrays import work_dtype
 
@@ -223,3 +224,21 @@ def cross_entropy_nd(xp, z, target, ax, *, kind, weight, ignore_index, ls, reduc
     if m2 is not None:
         g = xp.where(m2, g, nm.full(xp, 0, g.dtype, g))
     return loss, xp.moveaxis(xp.reshape(g, moved_shape), -1, ax)
+
+
+@_quiet
+def entmax(xp, x, axes, kind, *, where=None, alpha=None, n_iter=50):
+    """sparsemax, entmax15 or entmax (``alpha``) of ``x`` over ``axes``."""
+    return sm.entmax_nd(xp, x, axes, kind, where=where, alpha=alpha, n_iter=n_iter)
+
+
+@_quiet
+def entmax_vjp(xp, y, d, axes, *, alpha, alpha_grad=False):
+    """The backward of the sparse maps from their output ``y`` (and of ``alpha``)."""
+    return sm.entmax_vjp_nd(xp, y, d, axes, alpha, alpha_grad=alpha_grad)
+
+
+@_quiet
+def fenchel_young(xp, z, t, ax, **options):
+    """The Fenchel–Young loss of a sparse map (and its gradient)."""
+    return sm.fenchel_young_nd(xp, z, t, ax, **options)
