@@ -13,6 +13,7 @@ from softmaxkit._api import family as _functions
 from softmaxkit._api import gradients as _gradients
 from softmaxkit._api import layers as _layers
 from softmaxkit._api import losses as _losses
+from softmaxkit._api import sparse as _sparse
 from softmaxkit._core import atomic as _atomic
 from softmaxkit._core import config as _config
 
@@ -20,7 +21,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
-MODULES = [softmaxkit, _functions, _config, _gradients, _layers, _losses, _atomic]
+MODULES = [softmaxkit, _functions, _config, _gradients, _layers, _losses, _sparse, _atomic]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

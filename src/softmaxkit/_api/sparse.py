@@ -19,7 +19,7 @@ from .._core import arrays
 from .._core import validation as v
 from . import losses as L
 from .dispatch import backend_of, numpy_result
-from .family import Axis
+from .family import Axis, softmax
 from .gradients import _pair
 
 __all__ = ["sparsemax", "entmax15", "entmax", "sparsemax_backward", "entmax15_backward",
@@ -79,6 +79,8 @@ def _map(fname, kind, x, axis, where, out, dtype, alpha=None, n_iter=50):
         kept = tuple(1 if i in axes else int(s) for i, s in enumerate(arr.shape))
         alpha = _alpha(fname, xp, alpha, kept, arr)
         n_iter = _n_iter(fname, n_iter)
+        if isinstance(alpha, float) and alpha == 1.0:  # softmax, on its own kernels
+            return softmax(arr, axes, where=mask, out=out)
     be = backend_of(fname, arr, xp)
     if xp is None:
         res = be.entmax(arr, axes, kind, where=mask, alpha=alpha, n_iter=n_iter, out=out)

@@ -122,8 +122,10 @@ def _entmax15_rows(xp, q, q_lo):
     step = ((f - 1) + f_lo) / (2 * xp.sum(u, axis=-1, keepdims=True))
     tau, tau_lo = nm.two_sum(tau, step + tau_lo)
     u, u_lo = _above(xp, xs, xs_lo, tau, tau_lo, sup)
-    u = u + u_lo
-    return xp.where(u > 0, u * u, zero)
+    # the square of the pair, rounded once
+    sq = u * u
+    p = sq + (nm.two_prod_err(xp, u, u, sq) + 2 * u * u_lo)
+    return xp.where(u + u_lo > 0, p, zero)
 
 
 def _above(xp, x, x_lo, tau, tau_lo, sup):
