@@ -170,6 +170,11 @@ def assert_usage_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
 
 
 def pytest_configure(config):
+    # PyTorch's inductor imports its own torch.utils.mkldnn, which defines TorchScript
+    # modules and so warns that torch.jit.script_method is deprecated: PyTorch's warning
+    # about PyTorch's code, raised (once) by whichever compile test runs first
+    config.addinivalue_line("filterwarnings",
+                            "ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
     # Many tests fit on purpose for a few epochs (interrupts, persistence, plots): the
     # ConvergenceWarning that says so is tested where it is the subject
     # (test_classifier.py) and let through everywhere else; every other warning is an

@@ -98,3 +98,54 @@ def test_linear_wrong_feature_count():
 def test_cross_entropy_layer_rejects_unknown_options():
     with pytest.raises(TypeError, match="unknown option"):
         sk.SoftmaxCrossEntropy(smoothing=0.1)
+
+
+def test_sparse_map_layers_backward(rng):
+    x = rng.normal(size=(3, 5)) * 2
+    dy = rng.normal(size=(3, 5))
+    for layer, fn in ((sk.Sparsemax(axis=0), sk.sparsemax), (sk.Entmax15(axis=0), sk.entmax15),
+                      (sk.EntmaxBisect(1.7, axis=0, n_iter=100),
+                       lambda a, ax: sk.entmax(a, 1.7, ax, n_iter=100))):
+        layer(x)
+        r = sk.check_grad(lambda a, fn=fn: np.sum(fn(a, 0) * dy), x, eps=1e-6)
+        np.testing.assert_allclose(layer.backward(dy), r.numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_entmax_bisect_layer_learns_alpha(rng):
+    # the gradient stored for alpha is that of the loss through the map
+    x = rng.normal(size=(4, 6))
+    dy = rng.normal(size=(4, 6))
+    layer = sk.EntmaxBisect(alpha=1.4, n_iter=100)
+    layer(x)
+    layer.backward(dy)
+    r = sk.check_grad(lambda a: np.sum(sk.entmax(x, float(a), n_iter=100) * dy),
+                      np.array(1.4), eps=1e-6)
+    np.testing.assert_allclose(layer.grads["alpha"], r.numeric, rtol=1e-6)
+
+
+@pytest.mark.parametrize("layer, loss", [
+    (sk.SparsemaxLoss(label_smoothing=0.1), lambda z, y: sk.sparsemax_loss(
+        z, y, label_smoothing=0.1)),
+    (sk.Entmax15Loss(reduction="sum"), lambda z, y: sk.entmax15_loss(z, y, reduction="sum")),
+    (sk.EntmaxLoss(alpha=1.3), lambda z, y: sk.entmax_loss(z, y, alpha=1.3)),
+])
+def test_sparse_loss_layers_train_a_linear_classifier(rng, layer, loss):
+    centers = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    y = rng.integers(0, 3, size=120)
+    x = centers[y] + rng.normal(scale=0.5, size=(120, 2))
+    lin = sk.Linear(2, 3, rng=0)
+    z = lin(x)
+    np.testing.assert_allclose(layer(z, y), loss(z, y), rtol=1e-14)
+    losses = []
+    for _ in range(60):
+        losses.append(float(layer(lin(x), y)))
+        lin.backward(layer.backward())
+        for k, p in lin.params.items():
+            p -= 0.5 / (120 if layer.options.get("reduction") == "sum" else 1) * lin.grads[k]
+    assert losses[-1] < 0.25 * losses[0]
+    assert np.mean(np.argmax(lin(x), axis=1) == y) > 0.95
+
+
+def test_sparse_loss_layers_reject_unknown_options():
+    with pytest.raises(TypeError, match="SparsemaxLoss: unknown option"):
+        sk.SparsemaxLoss(alpha=1.5)

@@ -50,6 +50,27 @@ def _samples():
             ("linear_cross_entropy", (x, w, b, t % 3, -100, 0.0, "mean", 2)),
             ("linear_cross_entropy", (x, w, None, t % 3, None, 0.0, "sum", None)),
         ]
+        alpha = torch.tensor(1.4, dtype=dtype, requires_grad=True)
+        alphas = torch.tensor([[1.2], [1.5], [2.0], [2.5]], dtype=dtype, requires_grad=True)
+        x3 = (x * 3).detach().requires_grad_()  # sparse outputs: some exact zeros
+        sp = sk.sparsemax(x3.detach().numpy()) if dtype == F64 else \
+            torch.from_numpy(sk.sparsemax(x3.detach().numpy()))
+        sp = torch.as_tensor(sp).requires_grad_()
+        out += [
+            ("entmax", (x3, alpha, [1], "sparsemax", 50)),
+            ("entmax", (xt, alpha, [0], "entmax15", 50)),
+            ("entmax", (x3, alpha, [1], "entmax", 80)),
+            ("entmax", (x3, alphas, [1], "entmax", 80)),
+            # a backward operator: no derivative of its own, so its inputs record none
+            ("entmax_backward", (sp.detach(), dy.detach(), alpha.detach(), [1],
+                                 "sparsemax")),
+            ("entmax_backward", (sp.detach(), dy.detach(), alpha.detach(), [1], "entmax")),
+            ("fenchel_young", (x3, t, 1, "sparsemax", 2.0, 50, None, -100, 0.0, "mean")),
+            ("fenchel_young", (x3, t, 1, "entmax", 1.3, 80, torch.rand(6, dtype=dtype), 2,
+                               0.1, "none")),
+            ("fenchel_young", (x, torch.softmax(dy, 1).detach(), 1, "entmax15", 1.5, 50,
+                               None, None, 0.0, "sum")),
+        ]
     return out
 
 
@@ -69,9 +90,12 @@ def test_opcheck(name, args):
 @pytest.mark.parametrize("name,args", [s for s in SAMPLES if s[1][0].dtype == F64],
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_gradcheck(name, args):
+    if name == "entmax_backward":
+        pytest.skip("a backward operator without a derivative of its own (the sparse maps "
+                    "have no second derivative here)")
     op = skt.OPERATORS[name]
-    first = (lambda *a: op(*a)[0]) if name in ("cross_entropy", "linear_cross_entropy") \
-        else op
+    first = (lambda *a: op(*a)[0]) if name in ("cross_entropy", "linear_cross_entropy",
+                                                "fenchel_young") else op
     assert torch.autograd.gradcheck(first, args)
 
 
@@ -420,3 +444,58 @@ def test_every_public_name_has_an_example():
         if name != "OPERATORS":
             doc = getattr(skt, name).__doc__
             assert doc and "Examples" in doc and ">>>" in doc, name
+
+
+def test_sparse_maps_compile_fullgraph_and_learn_alpha():
+    class Model(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(5, 4, dtype=F64)
+            self.alpha = torch.nn.Parameter(torch.tensor(1.3, dtype=F64))
+            self.sparse = skt.Sparsemax(1)
+            self.loss = skt.Entmax15Loss()
+
+        def forward(self, a, t):
+            z = self.linear(a)
+            return (self.loss(z, t) + skt.entmax_bisect(z, self.alpha, 1, 80).std()
+                    + self.sparse(z).pow(2).mean())
+
+    torch.manual_seed(0)
+    model = Model()
+    compiled = torch.compile(model, fullgraph=True)
+    a, t = _randn(8, 5, grad=False), torch.tensor([0, 1, 2, 3, 3, 2, 1, 0])
+    eager = model(a, t)
+    got = compiled(a, t)
+    torch.testing.assert_close(got, eager, rtol=1e-14, atol=0)
+    params = [model.linear.weight, model.alpha]
+    for g_got, g_eager in zip(torch.autograd.grad(got, params),
+                              torch.autograd.grad(eager, params)):
+        torch.testing.assert_close(g_got, g_eager, rtol=1e-13, atol=1e-15)
+        assert g_got.abs().sum() > 0
+
+
+def test_sparse_modules_equal_the_entmax_package():
+    entmax = pytest.importorskip("entmax")
+    x = _randn(6, 9) * 2
+    alpha = torch.tensor(1.6, dtype=F64, requires_grad=True)
+    w = _randn(6, 9, grad=False, seed=4)
+    for ours, theirs in [(skt.Sparsemax(), entmax.Sparsemax()),
+                         (skt.Entmax15(), entmax.Entmax15()),
+                         (skt.EntmaxBisect(alpha), lambda z: entmax.entmax_bisect(z, alpha))]:
+        mine = torch.autograd.grad((ours(x) * w).sum(), [x, alpha], allow_unused=True)
+        ref = torch.autograd.grad((theirs(x) * w).sum(), [x, alpha], allow_unused=True)
+        torch.testing.assert_close(ours(x), theirs(x), rtol=0, atol=1e-13)
+        for a, b in zip(mine, ref):
+            if b is None:
+                assert a is None or (a == 0).all()
+            else:
+                torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+    t = torch.tensor([0, 3, 8, 1, 1, 2])
+    for ours, theirs in [(skt.SparsemaxLoss(reduction="sum"),
+                          entmax.SparsemaxLoss(reduction="sum")),
+                         (skt.EntmaxBisectLoss(1.6, reduction="none"),
+                          entmax.EntmaxBisectLoss(1.6, reduction="none"))]:
+        mine, ref = ours(x, t), theirs(x, t)
+        torch.testing.assert_close(mine, ref, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(torch.autograd.grad(mine.sum(), x)[0],
+                                   torch.autograd.grad(ref.sum(), x)[0], rtol=0, atol=1e-10)

@@ -17,7 +17,19 @@ from ._api.gradients import (
     softmax_jacobian,
     softmax_temperature_grad,
 )
-from ._api.layers import Linear, LogSoftmax, Sequential, Softmax, SoftmaxCrossEntropy
+from ._api.layers import (
+    Entmax15,
+    Entmax15Loss,
+    EntmaxBisect,
+    EntmaxLoss,
+    Linear,
+    LogSoftmax,
+    Sequential,
+    Softmax,
+    SoftmaxCrossEntropy,
+    Sparsemax,
+    SparsemaxLoss,
+)
 from ._api.losses import cross_entropy, linear_cross_entropy, nll_loss
 from ._api.sparse import (
     entmax,
@@ -93,4 +105,10 @@ __all__ = [
     "sparsemax",
     "sparsemax_backward",
     "sparsemax_loss",
+    "Entmax15",
+    "Entmax15Loss",
+    "EntmaxBisect",
+    "EntmaxLoss",
+    "Sparsemax",
+    "SparsemaxLoss",
 ]

@@ -28,13 +28,17 @@ tensor([[ 0.0900,  0.2447, -0.3348]])
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, is_floating_point, nn
 
 from ._frameworks import torch_ops as _ops
 from ._frameworks.torch_ops import OPERATORS
 
 __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross_entropy",
-           "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss"]
+           "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss",
+           "sparsemax", "entmax15", "entmax_bisect", "sparsemax_loss", "entmax15_loss",
+           "entmax_bisect_loss", "Sparsemax", "Entmax15", "EntmaxBisect", "SparsemaxLoss",
+           "Entmax15Loss", "EntmaxBisectLoss"]
 
 
 _dims = _ops._dims
@@ -232,3 +236,208 @@ class CrossEntropyLoss(nn.Module):
         return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
                              self.label_smoothing)
 
+
+
+# ---------------------------------------------------------------------- sparse maps
+
+
+def _map(kind: str, input: Tensor, dim, alpha=None, n_iter: int = 50) -> Tensor:
+    a = alpha if isinstance(alpha, Tensor) else \
+        torch.tensor(1.5 if alpha is None else float(alpha), dtype=input.dtype)
+    if input.ndim == 0:
+        return _on_scalar(input, dim, lambda x, d: _ops.entmax(x, a, d, kind, n_iter))
+    return _ops.entmax(input, a, _dims(dim), kind, int(n_iter))
+
+
+def sparsemax(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
+    """Sparsemax over ``dim`` (``torch.ops.softmaxkit.entmax``, see
+    :func:`softmaxkit.sparsemax`), with autograd.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.sparsemax(torch.tensor([0.5, 1.0, 1.2], dtype=torch.float64))
+    tensor([0.0000, 0.4000, 0.6000], dtype=torch.float64)
+    """
+    return _map("sparsemax", input, dim)
+
+
+def entmax15(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
+    """1.5-entmax over ``dim`` (see :func:`softmaxkit.entmax15`), with autograd.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.entmax15(torch.tensor([1.0, 2.0, 3.0]))
+    tensor([0.0000, 0.1693, 0.8307])
+    """
+    return _map("entmax15", input, dim)
+
+
+def entmax_bisect(input: Tensor, alpha: float | Tensor = 1.5,
+                  dim: int | tuple[int, ...] = -1, n_iter: int = 50) -> Tensor:
+    """α-entmax over ``dim`` by bisection (see :func:`softmaxkit.entmax`), with autograd
+    for ``input`` and for ``alpha`` when it is a tensor that requires grad (a number, or
+    one per slice: the input's shape with ``dim`` as 1).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> alpha = torch.tensor(1.5, requires_grad=True)
+    >>> skt.entmax_bisect(torch.tensor([1.0, 2.0, 3.0]), alpha)[2].backward()
+    >>> round(alpha.grad.item(), 4)
+    0.2485
+    """
+    return _map("entmax", input, dim, alpha, n_iter)
+
+
+def _fy(kind, input, target, alpha, n_iter, weight, ignore_index, reduction,
+        label_smoothing):
+    dim = 1 if input.ndim >= 2 else 0
+    ignore = int(ignore_index) if not is_floating_point(target) else None
+    return _ops.fenchel_young(input, target, dim, kind, float(alpha), int(n_iter), weight,
+                              ignore, float(label_smoothing), reduction)[0]
+
+
+def sparsemax_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                   ignore_index: int = -100, reduction: str = "mean",
+                   label_smoothing: float = 0.0) -> Tensor:
+    """The sparsemax loss with :func:`cross_entropy`'s arguments (classes along
+    dimension 1); see :func:`softmaxkit.sparsemax_loss`.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.sparsemax_loss(torch.tensor([[0.5, 1.0, 1.2]]), torch.tensor([2]))
+    tensor(0.1600)
+    """
+    return _fy("sparsemax", input, target, 2.0, 50, weight, ignore_index, reduction,
+               label_smoothing)
+
+
+def entmax15_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """The 1.5-entmax loss (see :func:`sparsemax_loss`).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.entmax15_loss(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([2]))
+    tensor(0.0617)
+    """
+    return _fy("entmax15", input, target, 1.5, 50, weight, ignore_index, reduction,
+               label_smoothing)
+
+
+def entmax_bisect_loss(input: Tensor, target: Tensor, alpha: float = 1.5,
+                       weight: Tensor | None = None, ignore_index: int = -100,
+                       reduction: str = "mean", label_smoothing: float = 0.0,
+                       n_iter: int = 50) -> Tensor:
+    """The α-entmax loss (see :func:`sparsemax_loss`); ``alpha`` a number >= 1.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.entmax_bisect_loss(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([2]), 1.5)
+    tensor(0.0617)
+    """
+    return _fy("entmax", input, target, alpha, n_iter, weight, ignore_index, reduction,
+               label_smoothing)
+
+
+class Sparsemax(_Dim):
+    """:func:`sparsemax` over ``dim`` as a module (``entmax.Sparsemax``'s role).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.Sparsemax(dim=1)(torch.tensor([[3.0, 1.0]]))
+    tensor([[1., 0.]])
+    """
+
+    _fn = staticmethod(sparsemax)
+
+
+class Entmax15(_Dim):
+    """:func:`entmax15` over ``dim`` as a module.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.Entmax15()(torch.tensor([0.0, 0.0]))
+    tensor([0.5000, 0.5000])
+    """
+
+    _fn = staticmethod(entmax15)
+
+
+class EntmaxBisect(nn.Module):
+    """:func:`entmax_bisect` as a module; pass ``alpha`` as an ``nn.Parameter`` to learn it.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.EntmaxBisect(alpha=2.0)(torch.tensor([3.0, 1.0]))
+    tensor([1., 0.])
+    """
+
+    def __init__(self, alpha: float | Tensor = 1.5, dim: int = -1, n_iter: int = 50) -> None:
+        super().__init__()
+        self.alpha, self.dim, self.n_iter = alpha, dim, n_iter
+
+    def forward(self, input: Tensor) -> Tensor:
+        return entmax_bisect(input, self.alpha, self.dim, self.n_iter)
+
+
+class SparsemaxLoss(CrossEntropyLoss):
+    """:func:`sparsemax_loss` as a module, with ``CrossEntropyLoss``'s arguments.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.SparsemaxLoss()(torch.tensor([[3.0, 1.0]]), torch.tensor([0]))
+    tensor(0.)
+    """
+
+    _kind, _alpha = "sparsemax", 2.0
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _fy(self._kind, input, target, self._alpha, 50, self.weight,
+                   self.ignore_index, self.reduction, self.label_smoothing)
+
+
+class Entmax15Loss(SparsemaxLoss):
+    """:func:`entmax15_loss` as a module.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.Entmax15Loss()(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([2]))
+    tensor(0.0617)
+    """
+
+    _kind, _alpha = "entmax15", 1.5
+
+
+class EntmaxBisectLoss(SparsemaxLoss):
+    """:func:`entmax_bisect_loss` as a module (``alpha`` a number >= 1).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.EntmaxBisectLoss(alpha=1.5)(torch.tensor([[1.0, 2.0, 3.0]]), torch.tensor([2]))
+    tensor(0.0617)
+    """
+
+    _kind = "entmax"
+
+    def __init__(self, alpha: float = 1.5, weight: Tensor | None = None,
+                 ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0, n_iter: int = 50) -> None:
+        super().__init__(weight, ignore_index, reduction, label_smoothing)
+        self._alpha, self.n_iter = float(alpha), n_iter
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return _fy(self._kind, input, target, self._alpha, self.n_iter, self.weight,
+                   self.ignore_index, self.reduction, self.label_smoothing)

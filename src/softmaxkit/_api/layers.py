@@ -16,8 +16,11 @@ from .._core import validation as v
 from . import family as F
 from . import gradients as G
 from . import losses as L
+from . import sparse as S
 
-__all__ = ["Linear", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "Sequential"]
+__all__ = ["Linear", "Softmax", "LogSoftmax", "SoftmaxCrossEntropy", "Sequential",
+           "Sparsemax", "Entmax15", "EntmaxBisect", "SparsemaxLoss", "Entmax15Loss",
+           "EntmaxLoss"]
 
 
 class _Layer:
@@ -136,6 +139,98 @@ class LogSoftmax(Softmax):
     _backward = staticmethod(G.log_softmax_backward)
 
 
+class Sparsemax(_Layer):
+    r"""``sparsemax`` along ``axis`` as a layer; ``backward`` from the cached output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> layer = sk.Sparsemax()
+    >>> layer(np.array([0.5, 1.0, 1.2]))
+    array([0. , 0.4, 0.6])
+    >>> layer.backward(np.array([1.0, 2.0, 4.0]))
+    array([ 0., -1.,  1.])
+    """
+
+    _forward = staticmethod(S.sparsemax)
+    _backward = staticmethod(S.sparsemax_backward)
+
+    def __init__(self, axis: F.Axis = -1) -> None:
+        self.axis = axis
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._y: np.ndarray | None = None
+
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        self._y = self._forward(x, self.axis)
+        return self._y
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        return self._backward(self._cached("_y"), dout, self.axis)
+
+
+class Entmax15(Sparsemax):
+    r"""``entmax15`` along ``axis`` as a layer.
+
+    Examples
+    --------
+    >>> import softmaxkit as sk
+    >>> sk.Entmax15()([1.0, 2.0, 3.0])
+    array([0.        , 0.16928109, 0.83071891])
+    """
+
+    _forward = staticmethod(S.entmax15)
+    _backward = staticmethod(S.entmax15_backward)
+
+
+class EntmaxBisect(_Layer):
+    r"""``entmax`` with α as a learnable parameter (``params["alpha"]``): ``backward``
+    returns the input's gradient and stores α's in ``grads["alpha"]``.
+
+    Parameters
+    ----------
+    alpha : float or array_like, optional
+        α >= 1, a number or one per slice (see :func:`entmax`). Default 1.5.
+    axis : int, tuple of ints or None, optional
+    n_iter : int, optional
+        Bisection steps. Default 50.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> layer = sk.EntmaxBisect(alpha=1.5)
+    >>> layer(np.array([1.0, 2.0, 3.0]))
+    array([0.        , 0.16928109, 0.83071891])
+    >>> dx = layer.backward(np.array([0.0, 0.0, 1.0]))
+    >>> round(float(layer.grads["alpha"]), 6)
+    0.248462
+    """
+
+    def __init__(self, alpha: float | ArrayLike = 1.5, axis: F.Axis = -1, *,
+                 n_iter: int = 50) -> None:
+        self.axis = axis
+        self.n_iter = n_iter
+        self.params = {"alpha": np.asarray(alpha, dtype=np.float64)}
+        self.grads = {"alpha": np.zeros_like(self.params["alpha"])}
+        self._y: np.ndarray | None = None
+
+    def _alpha(self):
+        a = self.params["alpha"]
+        return float(a) if a.ndim == 0 else a
+
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        self._y = S.entmax(x, self._alpha(), self.axis, n_iter=self.n_iter)
+        return self._y
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        dx, da = S.entmax_backward(self._cached("_y"), dout, self._alpha(), self.axis,
+                                   return_alpha_grad=True)
+        self.grads["alpha"] = np.asarray(da, dtype=np.float64)
+        return dx
+
+
 class SoftmaxCrossEntropy(_Layer):
     r"""Softmax followed by cross-entropy, fused: ``backward`` returns ``p - onehot``.
 
@@ -153,10 +248,13 @@ class SoftmaxCrossEntropy(_Layer):
     array([[-0.34099886,  0.24243297,  0.09856589]])
     """
 
+    _loss = staticmethod(L.cross_entropy)
+    _OPTIONS = frozenset({"weight", "ignore_index", "label_smoothing", "reduction"})
+
     def __init__(self, axis: int = -1, **options: Any) -> None:
-        unknown = set(options) - {"weight", "ignore_index", "label_smoothing", "reduction"}
+        unknown = set(options) - self._OPTIONS
         if unknown:
-            raise TypeError(f"SoftmaxCrossEntropy: unknown option(s) {sorted(unknown)}")
+            raise TypeError(f"{type(self).__name__}: unknown option(s) {sorted(unknown)}")
         self.axis = axis
         self.options = options
         self.params: dict[str, np.ndarray] = {}
@@ -164,8 +262,8 @@ class SoftmaxCrossEntropy(_Layer):
         self._grad: np.ndarray | None = None
 
     def forward(self, logits: ArrayLike, target: ArrayLike) -> Any:
-        loss, self._grad = L.cross_entropy(logits, target, self.axis, return_grad=True,
-                                           **self.options)
+        loss, self._grad = self._loss(logits, target, axis=self.axis, return_grad=True,
+                                      **self.options)
         return loss
 
     def backward(self, dout: ArrayLike = 1.0) -> np.ndarray:
@@ -174,7 +272,56 @@ class SoftmaxCrossEntropy(_Layer):
         if d.ndim == 0:
             return g * d
         # reduction "none": one upstream gradient per sample
-        return g * np.expand_dims(d, v.axes_tuple("SoftmaxCrossEntropy", self.axis, g.ndim))
+        return g * np.expand_dims(d, v.axes_tuple(type(self).__name__, self.axis, g.ndim))
+
+
+class SparsemaxLoss(SoftmaxCrossEntropy):
+    r"""The sparsemax loss as a layer: ``backward`` returns ``sparsemax(z) - onehot``.
+
+    Parameters are those of :func:`sparsemax_loss` after ``target``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> loss = sk.SparsemaxLoss()
+    >>> round(float(loss(np.array([[0.5, 1.0, 1.2]]), np.array([2]))), 6)
+    0.16
+    >>> loss.backward()
+    array([[ 0. ,  0.4, -0.4]])
+    """
+
+    _loss = staticmethod(S.sparsemax_loss)
+
+
+class Entmax15Loss(SoftmaxCrossEntropy):
+    r"""The 1.5-entmax loss as a layer (see :func:`entmax15_loss`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> round(float(sk.Entmax15Loss()(np.array([[1.0, 2.0, 3.0]]), np.array([2]))), 6)
+    0.061656
+    """
+
+    _loss = staticmethod(S.entmax15_loss)
+
+
+class EntmaxLoss(SoftmaxCrossEntropy):
+    r"""The α-entmax loss as a layer (see :func:`entmax_loss`; options ``alpha`` and
+    ``n_iter`` besides those of :class:`SoftmaxCrossEntropy`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> round(float(sk.EntmaxLoss(alpha=1.5)(np.array([[1.0, 2.0, 3.0]]), np.array([2]))), 6)
+    0.061656
+    """
+
+    _loss = staticmethod(S.entmax_loss)
+    _OPTIONS = SoftmaxCrossEntropy._OPTIONS | {"alpha", "n_iter"}
 
 
 class Sequential(_Layer):

@@ -16,12 +16,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._api import dispatch, family, gradients, losses
+from .._api import dispatch, family, gradients, losses, sparse
 from .._core import numerics as nm
 from .._core import validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
-           "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "OPERATORS"]
+           "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "entmax",
+           "entmax_backward", "fenchel_young", "OPERATORS"]
 
 _NS = "softmaxkit"
 
@@ -282,10 +283,102 @@ def _linear_grad(ctx, g_loss, *g_grads):
 
 linear_cross_entropy.register_autograd(_linear_grad, setup_context=_linear_setup)
 
+# ------------------------------------------------------------------ sparse maps
+
+
+def _alpha_arg(alpha: Tensor):
+    return float(alpha) if alpha.ndim == 0 else alpha
+
+
+_MAPS = {"sparsemax": lambda x, d, a, n: sparse.sparsemax(x, d),
+         "entmax15": lambda x, d, a, n: sparse.entmax15(x, d),
+         "entmax": lambda x, d, a, n: sparse.entmax(x, _alpha_arg(a), d, n_iter=n)}
+
+
+@torch.library.custom_op(f"{_NS}::entmax", mutates_args=())
+def entmax(x: Tensor, alpha: Tensor, dim: list[int], kind: str, n_iter: int = 50) -> Tensor:
+    """sparsemax, entmax15 or entmax (``kind``); ``alpha`` (a tensor: it may be learned)
+    is used by "entmax" only."""
+    if kind not in _MAPS:
+        raise ValueError(f"softmaxkit::entmax: unknown kind {kind!r}")
+    return _like(_MAPS[kind](x, _axes(dim), alpha.detach(), n_iter), x)
+
+
+@torch.library.custom_op(f"{_NS}::entmax_backward", mutates_args=())
+def entmax_backward(y: Tensor, dy: Tensor, alpha: Tensor, dim: list[int],
+                    kind: str) -> tuple[Tensor, Tensor]:
+    """The gradients of the input and of ``alpha`` (zeros for the exact maps)."""
+    a = sparse._ALPHA.get(kind)
+    if a is not None:
+        dx = sparse.entmax_backward(y, dy, a, _axes(dim))
+        return _like(dx, y), torch.zeros_like(alpha)
+    dx, da = sparse.entmax_backward(y, dy, _alpha_arg(alpha), _axes(dim),
+                                    return_alpha_grad=True)
+    return _like(dx, y), da.to(alpha.dtype).reshape(alpha.shape)
+
+
+entmax.register_fake(lambda x, alpha, dim, kind, n_iter=50: torch.empty_like(x))
+entmax_backward.register_fake(lambda y, dy, alpha, dim, kind:
+                              (torch.empty_like(y), torch.empty_like(alpha)))
+
+
+def _entmax_setup(ctx, inputs, output):
+    ctx.dim, ctx.kind = inputs[2], inputs[3]
+    ctx.save_for_backward(output, inputs[1])
+
+
+def _entmax_grad(ctx, g):
+    y, alpha = ctx.saved_tensors
+    dx, da = entmax_backward(y, g, alpha, ctx.dim, ctx.kind)
+    return dx, (da if ctx.kind == "entmax" else None), None, None, None
+
+
+entmax.register_autograd(_entmax_grad, setup_context=_entmax_setup)
+
+
+@torch.library.custom_op(f"{_NS}::fenchel_young", mutates_args=())
+def fenchel_young(logits: Tensor, target: Tensor, dim: int, kind: str, alpha: float,
+                  n_iter: int, weight: Tensor | None, ignore_index: int | None,
+                  label_smoothing: float, reduction: str) -> tuple[Tensor, Tensor]:
+    """The Fenchel–Young loss of ``kind`` and its gradient (``p - y``)."""
+    fn = {"sparsemax": sparse.sparsemax_loss, "entmax15": sparse.entmax15_loss}.get(kind)
+    opts = dict(weight=weight, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                reduction=reduction, return_grad=True)
+    if fn is None:
+        loss, grad = sparse.entmax_loss(logits, target, alpha, dim, n_iter=n_iter, **opts)
+    else:
+        loss, grad = fn(logits, target, dim, **opts)
+    return loss, _like(grad, logits)
+
+
+@fenchel_young.register_fake
+def _(logits, target, dim, kind, alpha, n_iter, weight, ignore_index, label_smoothing,
+      reduction):
+    shape = [] if reduction != "none" else \
+        [s for d, s in enumerate(logits.shape) if d != dim % logits.ndim]
+    return logits.new_empty(shape), torch.empty_like(logits)
+
+
+def _fy_setup(ctx, inputs, output):
+    ctx.dim, ctx.reduction = inputs[2], inputs[9]
+    ctx.mark_non_differentiable(output[1])
+    ctx.save_for_backward(output[1])
+
+
+def _fy_grad(ctx, g_loss, g_grad):
+    _no_second_derivative("fenchel_young")
+    (grad,) = ctx.saved_tensors
+    if ctx.reduction == "none":
+        g_loss = g_loss.unsqueeze(ctx.dim % grad.ndim)
+    return (grad * g_loss,) + (None,) * 9
+
+
+fenchel_young.register_autograd(_fy_grad, setup_context=_fy_setup)
+
 #: name -> operator, every operator this module registers
 OPERATORS = {op._name: op for op in (
     softmax, log_softmax, softmin, logsumexp, softmax_backward, log_softmax_backward,
-    cross_entropy, linear_cross_entropy)}
+    cross_entropy, linear_cross_entropy, entmax, entmax_backward, fenchel_young)}
 
 
 # ------------------------------------- the public functions' calls that record gradients
