@@ -27,7 +27,8 @@ import softmaxkit as sk  # noqa: E402
 SoftmaxClassifier = sk.SoftmaxClassifier
 
 
-@parametrize_with_checks([SoftmaxClassifier(max_epochs=60)])
+@parametrize_with_checks([SoftmaxClassifier(max_epochs=60),
+                          SoftmaxClassifier(max_epochs=60, link="sparsemax")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -167,7 +168,8 @@ def test_predict_errors():
 
 @pytest.mark.parametrize("param,value", [("learning_rate", 0), ("batch_size", 0),
                                          ("optimizer", "lbfgs"), ("momentum", 1.0),
-                                         ("lr_schedule", "step"), ("validation_fraction", 1.5)])
+                                         ("lr_schedule", "step"), ("validation_fraction", 1.5),
+                                         ("link", "softmin")])
 def test_bad_parameters(param, value):
     with pytest.raises(ValueError, match=f"'{param}' must be"):
         SoftmaxClassifier(**{param: value}).fit(np.eye(4), [0, 1, 0, 1])
@@ -214,3 +216,33 @@ def test_small_products_run_on_the_calling_thread():
         X, y = load_iris(return_X_y=True)
         SoftmaxClassifier(max_epochs=300).fit(X, y)
         assert set(blas()) == {2}
+
+
+@pytest.mark.parametrize("link, fn, loss", [("sparsemax", sk.sparsemax, sk.sparsemax_loss),
+                                            ("entmax15", sk.entmax15, sk.entmax15_loss)])
+def test_sparse_links_train_with_their_loss_and_give_sparse_probabilities(link, fn, loss):
+    Xtr, Xte, ytr, yte = _split(load_digits)
+    clf = SoftmaxClassifier(link=link, random_state=0).fit(Xtr, ytr)
+    assert clf.score(Xte, yte) > 0.93
+    p = clf.predict_proba(Xte)
+    z = clf.decision_function(Xte)
+    np.testing.assert_array_equal(p, fn(z, axis=1))
+    np.testing.assert_allclose(p.sum(axis=1), 1, atol=1e-12)
+    assert (p == 0).mean() > 0.5  # most classes get an exact zero
+    assert np.array_equal(clf.classes_[np.argmax(z, axis=1)], clf.predict(Xte))
+    logp = clf.predict_log_proba(Xte)
+    assert np.array_equal(np.isneginf(logp), p == 0)
+    # the training loss is the map's Fenchel–Young loss (with the L2 penalty)
+    ztr = clf.decision_function(Xtr)
+    penalty = 0.5 / len(ytr) * np.sum(clf.coef_ ** 2)
+    assert clf.loss_curve_[-1] == pytest.approx(float(loss(ztr, ytr)) + penalty, rel=0.05)
+    # persisted with its link
+    clone = sklearn.base.clone(clf)
+    assert clone.get_params()["link"] == link
+
+
+def test_sparse_links_refuse_dask_input():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(np.eye(4), chunks=2)
+    with pytest.raises(ValueError, match="link='sparsemax' trains on NumPy arrays"):
+        SoftmaxClassifier(link="sparsemax").fit(X, np.array([0, 1, 0, 1]))

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._api.family import log_softmax, softmax
 from .._api.losses import cross_entropy
+from .._api.sparse import entmax15, entmax15_loss, sparsemax, sparsemax_loss
 from .._backends import native
 from .._core import config as _config
 from .._core.arrays import is_dask
@@ -25,6 +26,11 @@ from . import classifier_dask, persistence, training
 from .training import Trainer, TrainingState
 
 __all__ = ["SoftmaxClassifier", "softmax_grid_search"]
+
+
+# link -> its map, and the loss it trains with (the fused cross-entropy for softmax)
+_LINKS = {"softmax": softmax, "sparsemax": sparsemax, "entmax15": entmax15}
+_FY_LOSSES = {"sparsemax": sparsemax_loss, "entmax15": entmax15_loss}
 
 
 class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
@@ -71,6 +77,11 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         1: a progress bar per epoch on stderr (tqdm when installed) with loss and
         validation score.
+    link : {"softmax", "sparsemax", "entmax15"}, default="softmax"
+        The map from logits to probabilities, trained with its loss: softmax with
+        cross-entropy, or a sparse map with its Fenchel–Young loss
+        (:func:`sparsemax_loss`, :func:`entmax15_loss`), whose ``predict_proba`` has exact
+        zeros. Dask input trains with "softmax" only.
     n_threads : int or None, default=None
         Threads for the native kernels during ``fit`` (None: the global setting). A
         minibatch's matrix products (fewer than 2**26 multiply-adds: ``batch_size *
@@ -107,7 +118,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                  optimizer="adam", momentum=0.9, lr_schedule="adaptive", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, class_weight=None,
                  fit_intercept=True, warm_start=False, shuffle=True, random_state=None,
-                 verbose=0, n_threads=None):
+                 verbose=0, n_threads=None, link="softmax"):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -126,6 +137,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.n_threads = n_threads
+        self.link = link
 
     @property
     def t_(self) -> int:
@@ -173,6 +185,9 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         if is_dask(X):
             params = self.get_params()
             training.validate_params(params)
+            if self.link != "softmax":
+                raise ValueError(f"SoftmaxClassifier: link={self.link!r} trains on NumPy "
+                                 "arrays; Dask input trains with link='softmax'")
             warm = self.warm_start and hasattr(self, "coef_")
             classes, n_features, state = classifier_dask.fit(
                 params, X, y, sample_weight, previous=self.__dict__.get("_state"),
@@ -251,7 +266,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         # The step's loss and gradient come from the fused kernel directly: the labels are
         # encoded and the logits fresh, so the public function's checks would only cost
         # (a tenth of the step). Rows are gathered into one buffer, not a new array each.
-        fused = _config.get_backend() == "native"
+        fused = _config.get_backend() == "native" and self.link == "softmax"
+        fy_loss = _FY_LOSSES.get(self.link)
         dense = isinstance(X, np.ndarray)
         rows = np.empty((min(batch, n), d), X.dtype) if dense else None
 
@@ -273,7 +289,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                     z += b
                 scale = wb / total_w
                 nll = native.xent_rows(z, yb, scale, z) if fused else None
-                if nll is None:
+                if fy_loss is not None:  # a sparse link: its Fenchel–Young loss
+                    nll, g = fy_loss(z, yb, reduction="none", return_grad=True)
+                    g *= scale.astype(g.dtype)[:, None]
+                elif nll is None:
                     nll, g = cross_entropy(z, yb, reduction="none", grad_out=z)
                     g *= scale.astype(g.dtype)[:, None]
                 else:  # z now holds scale * (softmax(z) - onehot(y))
@@ -323,12 +342,18 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         return np.argmax(z, axis=1)
 
     def predict_proba(self, X):
-        """Class probabilities: the softmax of the logits."""
-        return softmax(self._logits(X), axis=1)
+        """Class probabilities: the link (softmax, or a sparse map) of the logits."""
+        return _LINKS[self.link](self._logits(X), axis=1)
 
     def predict_log_proba(self, X):
-        """Log-probabilities, computed in log space (never ``log(predict_proba)``)."""
-        return log_softmax(self._logits(X), axis=1)
+        """Log-probabilities, computed in log space for softmax (never
+        ``log(predict_proba)``); for a sparse link the log of its probabilities (-inf
+        where they are 0)."""
+        if self.link == "softmax":
+            return log_softmax(self._logits(X), axis=1)
+        p = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(p) if isinstance(p, np.ndarray) else p.map_blocks(np.log)
 
     def predict(self, X):
         """The most probable class of each row (lazily, block by block, for Dask)."""
@@ -370,6 +395,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("link", "softmax")  # pickled before the parameter existed
+        super().__setstate__(state)
 
 
 def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regularizations, *,

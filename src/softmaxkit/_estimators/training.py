@@ -40,6 +40,7 @@ def convergence_warning() -> type[Warning]:
 
 OPTIMIZERS = ("adam", "sgd", "momentum")
 SCHEDULES = ("adaptive", "constant", "invscaling", "cosine")
+LINKS = ("softmax", "sparsemax", "entmax15")
 WHO = "SoftmaxClassifier"
 
 
@@ -65,6 +66,7 @@ def validate_params(p: dict[str, Any]) -> None:
            and 0 <= p["momentum"] < 1, "a number in [0, 1)")
     _check("lr_schedule", p["lr_schedule"], p["lr_schedule"] in SCHEDULES,
            f"one of {SCHEDULES}")
+    _check("link", p["link"], p["link"] in LINKS, f"one of {LINKS}")
     _check("validation_fraction", p["validation_fraction"],
            isinstance(p["validation_fraction"], float) and 0 < p["validation_fraction"] < 1,
            "a float in (0, 1)")
