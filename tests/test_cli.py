@@ -325,7 +325,8 @@ def test_version():
     assert ok(run("--version")) == f"softmaxkit {sk.__version__}\n"
 
 
-@pytest.mark.parametrize("command", [[], ["softmax"], ["logsumexp"], ["smooth-max"], ["demo"]],
+@pytest.mark.parametrize("command", [[], ["softmax"], ["logsumexp"], ["smooth-max"],
+                                     ["sparsemax"], ["entmax"], ["demo"]],
                          ids=lambda c: " ".join(c) or "top")
 def test_help(command):
     out = ok(run(*command, "--help"))
@@ -418,6 +419,12 @@ BAD = {
     "temperature word": (["softmax", "--temperature", "hot", 1], None, ["--temperature", "'hot'"]),
     "temperature missing": (["softmax", "--temperature"], None, ["--temperature"]),
     "k 0": (["smooth-max", "--k", 0, 1, 2], None, ["--k", "> 0"]),
+    "alpha below 1": (["entmax", "--alpha", 0.5, 1, 2], None, ["--alpha", ">= 1", "0.5"]),
+    "alpha nan": (["entmax", "--alpha", "nan", 1, 2], None, ["--alpha", "nan"]),
+    "n-iter 0": (["entmax", "--n-iter", 0, 1, 2], None, ["--n-iter", ">= 1"]),
+    "sparsemax axis": (["sparsemax", "--axis", 1, 1, 2], None, ["axis 1", "out of bounds"]),
+    "link on dask": (["train", "--data", "x.npy", "--link", "sparsemax"], None,
+                     ["--link sparsemax", "Dask"]),
     "k -2": (["smooth-max", "--k", -2, 1, 2], None, ["--k", "-2"]),
     "precision 0": (["softmax", "--precision", 0, 1], None, ["--precision", "between 1 and 17"]),
     "precision 18": (["softmax", "--precision", 18, 1], None, ["--precision", "between 1 and 17"]),
@@ -659,3 +666,17 @@ def test_demo_without_matplotlib_makes_no_folder(tmp_path):
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     assert "matplotlib" in r.stdout and not (tmp_path / "d").exists()
+
+
+def test_sparse_map_commands_print_the_library_values():
+    rows = "0.5 1 1.2\n3 1 -2\n"
+    x = np.array([[0.5, 1, 1.2], [3, 1, -2]])
+    got = lines(ok(run("sparsemax", "--precision", 17, input=rows)))
+    np.testing.assert_allclose(got, sk.sparsemax(x), rtol=1e-15, atol=0)
+    assert got[1] == [1.0, 0.0, 0.0]  # an exact zero prints as zero
+    got = floats(ok(run("sparsemax", "--entmax15", "--precision", 17, 1, 2, 3)))
+    np.testing.assert_allclose(got, sk.entmax15(X), rtol=1e-15, atol=0)
+    for alpha in (1, 1.5, 3):
+        out = json.loads(ok(run("entmax", "--alpha", alpha, "--json", 1, 2, 3)))
+        assert out["alpha"] == alpha and out["function"] == "entmax"
+        np.testing.assert_array_equal(out["result"], sk.entmax(X, float(alpha)))

@@ -21,6 +21,8 @@ COMMANDS = {
     "softmax": "softmax",
     "logsumexp": "logsumexp",
     "smooth-max": "smooth_max",
+    "sparsemax": "sparsemax",
+    "entmax": "entmax",
     "train": "train",
     "predict": "predict",
     "demo": "demo",

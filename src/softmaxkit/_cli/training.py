@@ -132,7 +132,8 @@ def train(args) -> TrainResult:
     sd = Xtr.std(axis=0) if standardize else np.ones(Xtr.shape[1])
     sd = np.where(sd > 0, sd, 1.0)
     Ztr, Zte = (Xtr - mu) / sd, (Xte - mu) / sd
-    kwargs = {"random_state": args.random_state, "verbose": 0 if args.quiet else 1}
+    kwargs = {"random_state": args.random_state, "verbose": 0 if args.quiet else 1,
+              "link": getattr(args, "link", "softmax")}
     if args.epochs is not None:
         kwargs["max_epochs"] = args.epochs
     clf = SoftmaxClassifier(**kwargs)

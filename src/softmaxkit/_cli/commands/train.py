@@ -29,6 +29,8 @@ def add_parser(sub) -> None:
     p.add_argument("--target", help="the CSV's target column (default: the last)")
     p.add_argument("--data-dir", help="where Fashion-MNIST's files are (default: Debian's)")
     p.add_argument("--test-size", type=fraction, default=0.25, help="default: 0.25")
+    p.add_argument("--link", choices=("softmax", "sparsemax", "entmax15"), default="softmax",
+                   help="the map to probabilities and its loss (default: softmax)")
     p.add_argument("--epochs", type=count, help="maximum epochs (default: the estimator's)")
     p.add_argument("--random-state", type=int, default=0, help="default: 0")
     p.add_argument("--save", metavar="FILE", help="write the model (softmaxkit predict reads it)")
@@ -42,6 +44,9 @@ def run(args) -> int:
     if args.save is not None:  # before minutes of training, not after
         check_output_file(args.save)
     if getattr(args, "data", None) is not None or getattr(args, "scheduler", None):
+        if args.link != "softmax":
+            raise UsageError(f"--link {args.link} trains in memory; --data and --scheduler "
+                             "(Dask) train with softmax")
         return train_on_dask(args)
     if getattr(args, "labels", None) is not None:
         raise UsageError("--labels goes with --data")
