@@ -414,3 +414,22 @@ def test_confusion_matrix_names_the_classes():
                                                              "virginica"]
     with pytest.raises(ValueError, match="'names' must name the 3 labels"):
         plot.confusion_matrix([0, 1], [0, 1], labels=[0, 1, 2], names=["a", "b"])
+
+
+def test_sparsemax_vs_softmax_shows_exact_zeros_and_where_entries_leave_them():
+    left, right = plot.sparsemax_vs_softmax([1.0, 2.0, 4.0], [0.1, 0.5, 1.0, 3.0, 10.0])
+    soft, sparse, ent = left.get_lines()
+    t = sparse.get_xdata()
+    np.testing.assert_allclose(sparse.get_ydata(), np.clip((t + 1) / 2, 0, 1), atol=1e-15)
+    assert (soft.get_ydata() > 0).all() and (soft.get_ydata() < 1).all()
+    assert sparse.get_ydata().min() == 0 and sparse.get_ydata().max() == 1
+    # the sweep: a solid and a dashed line per logit, drawn from the library's values
+    lines = [ln for ln in right.get_lines() if ln.get_gid() != "leaves-zero"]
+    assert len(lines) == 6
+    ts = np.array([0.1, 0.5, 1.0, 3.0, 10.0])
+    np.testing.assert_array_equal(lines[0].get_ydata(),
+                                  sk.sparsemax(np.array([1.0, 2.0, 4.0]) / ts[:, None])[:, 0])
+    dots = [ln for ln in right.get_lines() if ln.get_gid() == "leaves-zero"]
+    assert dots and all(ln.get_ydata()[0] == 0 for ln in dots)
+    with pytest.raises(ValueError, match="'temperatures' must be finite numbers > 0"):
+        plot.sparsemax_vs_softmax([1, 2], [0.0])

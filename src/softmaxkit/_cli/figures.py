@@ -131,6 +131,16 @@ FIGURES = {spec.name: spec for spec in (
                                        lambda t: _numbers(t, "--temperatures")))),
         ("values", "temperatures")),
     FigureSpec(
+        "sparsemax-vs-softmax", "Sparsemax: probabilities with exact zeros",
+        "Sparsemax projects the logits onto the simplex: on two classes it is a clipped "
+        "line that reaches 0 and 1 where softmax's curve never does; as the temperature "
+        "falls, sparsemax's entries drop to exactly 0 one by one, softmax's only shrink.",
+        lambda a, _: plot.sparsemax_vs_softmax(
+            *(() if a.values is None else (_values(a),)),
+            **_kwargs(a, temperatures=("temperatures",
+                                       lambda t: _numbers(t, "--temperatures")))),
+        ("values", "temperatures")),
+    FigureSpec(
         "axis-heatmaps", "The axis of a softmax",
         "The same 3 × 2 array softmaxed over axis 0 (each column sums to 1) and over axis 1 "
         "(each row sums to 1): nn.Softmax(dim) normalizes along dim, not across it.",

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._api.family import smooth_max, softmax, std_norm
+from .._api.sparse import entmax15, sparsemax
 from .._core.atomic import atomic_write
 from .._core.validation import as_float_array as real_array
 
@@ -33,6 +34,7 @@ __all__ = [
     "smooth_max_vs_max",
     "softmax_vs_input",
     "softmax_vs_std_norm",
+    "sparsemax_vs_softmax",
     "temperature_sweep",
     "weight_templates",
 ]
@@ -506,6 +508,71 @@ def axis_heatmaps(x=((1.0, 2.0), (4.0, 3.0), (5.0, 5.0)), *, ax=None):
         a.set_xlabel("axis 1 (columns)")
         a.set_ylabel("axis 0 (rows)")
     return axes
+
+
+def sparsemax_vs_softmax(z=(1.0, 1.5, 2.0, 3.0), temperatures=None, *, ax=None):
+    """Sparsemax beside softmax: the two maps on a 2-D input, and a temperature sweep.
+
+    Left: the first probability of ``[t, 0]`` against ``t``: softmax's logistic curve is
+    never 0 or 1, sparsemax's clipped line ``(t + 1) / 2`` reaches them at ``|t| = 1``,
+    1.5-entmax lies between. Right: every entry of ``sparsemax(z / T)`` (solid) and
+    ``softmax(z / T)`` (dashed) as the temperature ``T`` grows; a dot marks the
+    temperature where a sparsemax entry leaves 0 (below it, the entry is exactly 0).
+
+    Parameters
+    ----------
+    z : array_like
+        The logits of the sweep (at most 10).
+    temperatures : array_like, optional
+        Each a finite number > 0; default 200 from 0.05 to 20, log-spaced.
+    ax : pair of matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    numpy.ndarray of two Axes
+
+    Examples
+    --------
+    >>> from softmaxkit import plot
+    >>> left, right = plot.sparsemax_vs_softmax()
+    >>> [line.get_label() for line in left.get_lines()]
+    ['softmax', 'sparsemax', '1.5-entmax']
+    """
+    fname = "sparsemax_vs_softmax"
+    z = _vector(fname, z, None)
+    if z.size > 10:
+        raise ValueError(f"{fname}: 'z' has {z.size} logits; the sweep shows at most 10")
+    ts = np.geomspace(0.05, 20, 200) if temperatures is None else \
+        np.atleast_1d(real_array(fname, temperatures, "temperatures"))
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts) & (ts > 0)):
+        raise ValueError(f"{fname}: 'temperatures' must be finite numbers > 0, got "
+                         f"{ts.tolist()!r}")
+    ts = np.sort(ts)
+    left, right = _axes(fname, ax, 2, (11, 4.5))
+    t = np.linspace(-3, 3, 301)
+    pair = np.stack([t, np.zeros_like(t)], axis=1)
+    for fn, label, style in ((softmax, "softmax", "--"), (sparsemax, "sparsemax", "-"),
+                             (entmax15, "1.5-entmax", ":")):
+        left.plot(t, fn(pair, axis=1)[:, 0], style, label=label)
+    left.set_xlabel("t")
+    left.set_ylabel("first probability of [t, 0]")
+    left.set_title("Two classes: sparsemax reaches 0 and 1")
+    left.legend(fontsize=8)
+    scaled = z[None, :] / ts[:, None]
+    sp, sm = sparsemax(scaled, axis=1), softmax(scaled, axis=1)
+    colors = _colormap("viridis")(np.linspace(0, 0.9, z.size))
+    for i, color in enumerate(colors):
+        right.plot(ts, sp[:, i], "-", color=color, label=f"z = {z[i]:g}")
+        right.plot(ts, sm[:, i], "--", color=color, linewidth=1, alpha=0.7)
+        leaves = np.flatnonzero((sp[:-1, i] == 0) & (sp[1:, i] > 0))
+        if leaves.size:
+            right.plot(ts[leaves[0] + 1], 0.0, "o", color=color, gid="leaves-zero")
+    right.set_xscale("log")
+    right.set_xlabel("temperature T")
+    right.set_ylabel("probability")
+    right.set_title("sparsemax(z / T) (solid) and softmax(z / T) (dashed)")
+    right.legend(fontsize=8)
+    return np.array([left, right], dtype=object)
 
 
 # -------------------------------------------------------------------- classifier figures

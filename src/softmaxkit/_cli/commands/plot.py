@@ -58,7 +58,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=seed, help="seed of the random inputs (an integer >= 0)")
     p.add_argument("--ns", metavar="LIST", help="output-range: numbers of inputs, e.g. 2,10,100")
     p.add_argument("--ks", metavar="LIST", help="smooth-max-vs-max: sharpness values")
-    p.add_argument("--temperatures", metavar="LIST", help="temperature-sweep: temperatures")
+    p.add_argument("--temperatures", metavar="LIST",
+                   help="temperature-sweep, sparsemax-vs-softmax: temperatures")
     p.add_argument("--dataset", help="classifier figures: iris, digits (default), wine, "
                    "breast_cancer, fashion-mnist or PATH.csv")
     p.add_argument("--target", help="with --dataset PATH.csv: the target column (default: "
