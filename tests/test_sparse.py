@@ -359,3 +359,19 @@ def test_losses_equal_the_entmax_package(ent):
         loss, g = ours(z, y, ignore_index=0, reduction="sum", return_grad=True)
         np.testing.assert_allclose(loss, want.item(), rtol=1e-10)
         np.testing.assert_allclose(g, tz.grad.numpy(), atol=1e-10)
+
+
+def test_the_readme_contract_names_these_tests():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- sparse contract -->")[1].split("\n\n")[0].strip()
+    named = set()
+    for line in block.splitlines():
+        assert line.startswith("- "), line
+        tests = [t for t in line.split("`") if t.startswith("test_")]
+        assert tests, f"a contract line names no test: {line}"
+        named.update(tests)
+    here = {name for name in globals() if name.startswith("test_")}
+    assert named <= here, named - here
