@@ -375,3 +375,38 @@ def test_the_readme_contract_names_these_tests():
         named.update(tests)
     here = {name for name in globals() if name.startswith("test_")}
     assert named <= here, named - here
+
+
+# --------------------------------------------------- the native kernels and their oracle
+
+
+@pytest.mark.parametrize("kind", ["sparsemax", "entmax15"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_kernels_equal_the_reference(kind, dtype):
+    # the oracle is the NumPy reference; every ISA's build is held to it (CI runs the
+    # suite with SOFTMAXKIT_ISA=avx2 and baseline too)
+    fn, back = MAPS[kind], {"sparsemax": sk.sparsemax_backward,
+                            "entmax15": sk.entmax15_backward}[kind]
+    cases = [RNG.normal(size=(50, 7)), RNG.normal(size=(9, 1000)) * 4,
+             RNG.normal(size=(3, 40000)), RNG.normal(size=(64, 3)) * 0.01,
+             np.round(RNG.normal(size=(20, 30)) * 2) / 2,  # many ties
+             RNG.normal(size=(4, 5, 6))]
+    for x in cases:
+        x = x.astype(dtype)
+        for axis in (-1, 0) if x.ndim == 2 else ((0, 2), 1):
+            got = fn(x, axis=axis)
+            with sk.backend("numpy"):
+                want = fn(x, axis=axis)
+            assert np.array_equal(got == 0, want == 0)
+            np.testing.assert_array_max_ulp(got, want, maxulp=1)
+            dy = RNG.normal(size=x.shape).astype(dtype)
+            g = back(got, dy, axis=axis)
+            with sk.backend("numpy"):
+                h = back(got, dy, axis=axis)
+            np.testing.assert_allclose(g, h, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                       atol=1e-6 if dtype == np.float32 else 1e-14)
+    # in place: out may be the input
+    x = RNG.normal(size=(8, 30)).astype(dtype)
+    want = fn(x)
+    assert fn(x, out=x) is x
+    np.testing.assert_array_equal(x, want)

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from .._core import arrays
 from .._core import validation as v
 from . import losses as L
-from .dispatch import backend_of, numpy_result
+from .dispatch import backend_of, native_route, numpy_result
 from .family import Axis, softmax
 from .gradients import _pair
 
@@ -89,6 +89,7 @@ def _map(fname, kind, x, axis, where, out, dtype, alpha=None, n_iter=50):
     return arrays.finish_out(fname, res, out)
 
 
+@native_route
 def sparsemax(
     x: ArrayLike,
     axis: Axis = -1,
@@ -151,6 +152,7 @@ def sparsemax(
     return _map("sparsemax", "sparsemax", x, axis, where, out, dtype)
 
 
+@native_route
 def entmax15(
     x: ArrayLike,
     axis: Axis = -1,
@@ -267,6 +269,7 @@ def _backward(fname, y, dy, axis, alpha, alpha_grad=False):
     return res[0], numpy_result(res[1])
 
 
+@native_route
 def sparsemax_backward(y: ArrayLike, dy: ArrayLike, axis: Axis = -1) -> np.ndarray:
     r"""The gradient with respect to ``x`` of a loss of ``y = sparsemax(x)``.
 
@@ -297,6 +300,7 @@ def sparsemax_backward(y: ArrayLike, dy: ArrayLike, axis: Axis = -1) -> np.ndarr
     return _backward("sparsemax_backward", y, dy, axis, 2.0)
 
 
+@native_route
 def entmax15_backward(y: ArrayLike, dy: ArrayLike, axis: Axis = -1) -> np.ndarray:
     r"""The gradient with respect to ``x`` of a loss of ``y = entmax15(x)``.
 
@@ -423,6 +427,7 @@ _LOSS_DOC = r"""
 """
 
 
+@native_route
 def sparsemax_loss(logits: ArrayLike, target: ArrayLike, axis: int = -1, *,
                    weight: ArrayLike | None = None, ignore_index: int | None = None,
                    label_smoothing: float = 0.0, reduction: str = "mean",
@@ -431,6 +436,7 @@ def sparsemax_loss(logits: ArrayLike, target: ArrayLike, axis: int = -1, *,
                  ignore_index, label_smoothing, reduction, where, return_grad)
 
 
+@native_route
 def entmax15_loss(logits: ArrayLike, target: ArrayLike, axis: int = -1, *,
                   weight: ArrayLike | None = None, ignore_index: int | None = None,
                   label_smoothing: float = 0.0, reduction: str = "mean",
@@ -439,6 +445,7 @@ def entmax15_loss(logits: ArrayLike, target: ArrayLike, axis: int = -1, *,
                  ignore_index, label_smoothing, reduction, where, return_grad)
 
 
+@native_route
 def entmax_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5, axis: int = -1, *,
                 n_iter: int = 50, weight: ArrayLike | None = None,
                 ignore_index: int | None = None, label_smoothing: float = 0.0,

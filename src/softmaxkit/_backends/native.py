@@ -18,6 +18,7 @@ import numpy as np
 
 from .._core import config as _config
 from .._core import numerics as nm
+from .._core import sparsemaps as sm
 from . import reference
 
 with _config.quiet_openmp_waits():
@@ -336,3 +337,84 @@ def _fused(z, t, ax, w, ignore_index, reduction, go):
 def linear_cross_entropy(x, w, b, y, **kwargs):
     """The reference's chunked loop, with the fused kernel for each chunk."""
     return reference.linear_cross_entropy(x, w, b, y, ce=cross_entropy_nd, **kwargs)
+
+
+# ------------------------------------------------------------------ the sparse maps
+
+# kind -> the sparse kernel's kind argument (α-entmax by bisection is the reference's)
+_SPARSE_KIND = {"sparsemax": 0, "entmax15": 1}
+_SPARSE_ALPHA = {2.0: 0, 1.5: 1}
+
+
+def _as_rows(a: np.ndarray, axes: tuple[int, ...]):
+    """``a`` with ``axes`` moved last and merged, as C-contiguous rows (a view when they
+    already are), and how to put a result of that layout back."""
+    rest = [i for i in range(a.ndim) if i not in axes]
+    order = rest + sorted(axes)
+    moved = a if order == list(range(a.ndim)) else np.transpose(a, order)
+    n = math.prod(moved.shape[len(rest):])
+    rows = np.ascontiguousarray(moved).reshape(-1, n)
+
+    def back(r2):
+        r = r2.reshape(moved.shape)
+        return r if order == list(range(a.ndim)) else np.transpose(r, np.argsort(order))
+
+    return rows, back
+
+
+def _sparse_rows(x2: np.ndarray, kind: int, out2: np.ndarray | None = None) -> np.ndarray:
+    out2 = np.empty_like(x2) if out2 is None else out2
+    rows, n = x2.shape
+    if rows * n:
+        status = _ext.sparse(x2.dtype == np.float64, x2, rows, n, n, out2, n, kind,
+                             _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("sparse map kernel failed")
+    return out2
+
+
+def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50, out=None):
+    """sparsemax and 1.5-entmax through the kernels (float32 and float64); float16, α-entmax
+    by bisection and single-entry slices through the reference."""
+    k = _SPARSE_KIND.get(kind)
+    if k is None or x.dtype not in (np.float32, np.float64) or not axes or not x.size:
+        return reference.entmax(x, axes, kind, where=where, alpha=alpha, n_iter=n_iter,
+                                out=out)
+    if where is not None:
+        x = np.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    x2, back = _as_rows(x, axes)
+    res = back(_sparse_rows(x2, k))
+    if out is not None:
+        np.copyto(out, res)
+        return out
+    return np.ascontiguousarray(res) if res.ndim else res
+
+
+def entmax_vjp(y, d, axes, *, alpha, alpha_grad=False):
+    """The sparse maps' backward kernel for sparsemax and 1.5-entmax (float32, float64)."""
+    k = _SPARSE_ALPHA.get(alpha) if isinstance(alpha, float) and not alpha_grad else None
+    if k is None or y.dtype not in (np.float32, np.float64) or d.dtype != y.dtype or not axes \
+            or not y.size:
+        return reference.entmax_vjp(y, d, axes, alpha=alpha, alpha_grad=alpha_grad)
+    y2, back = _as_rows(y, axes)
+    d2, _ = _as_rows(d, axes)
+    dx2 = np.empty_like(y2)
+    rows, n = y2.shape
+    if rows * n:
+        status = _ext.sparse_backward(y.dtype == np.float64, y2, n, d2, n, dx2, n, rows, n, k,
+                                      _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("sparse map backward kernel failed")
+    return np.ascontiguousarray(back(dx2))
+
+
+def _map_rows(xp, z2, kind, *, alpha, n_iter):
+    k = _SPARSE_KIND.get(kind)
+    if k is None:
+        return sm.entmax_rows(np, z2, kind, alpha=alpha, n_iter=n_iter)
+    return _sparse_rows(np.ascontiguousarray(z2), k)
+
+
+def fenchel_young(z, t, ax, **options):
+    """The Fenchel–Young losses, the maps of their rows through the kernels."""
+    return reference.fenchel_young(z, t, ax, map_rows=_map_rows, **options)

@@ -28,9 +28,10 @@ __all__ = ["CAPABILITIES", "BACKENDS", "resolve", "host_route"]
 
 ALL = ("native", "reference", "array_api", "dask")
 NUMPY_ONLY = ("native", "reference")
-# the sparse maps: the NumPy reference (no native kernel yet), any array library, Dask
+# the sparse maps: α-entmax by bisection has no kernel (its NumPy input takes the
+# reference); the Fenchel–Young losses are not lazy on Dask
 SPARSE = ("reference", "array_api", "dask")
-SPARSE_LOSS = ("reference", "array_api")
+SPARSE_LOSS = ("native", "reference", "array_api")
 
 #: operation -> the backends that implement it, in resolution order for NumPy input
 CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -50,11 +51,11 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "cross_entropy": ALL,
     "nll_loss": ALL,
     "linear_cross_entropy": NUMPY_ONLY,
-    "sparsemax": SPARSE,
-    "entmax15": SPARSE,
+    "sparsemax": ALL,
+    "entmax15": ALL,
     "entmax": SPARSE,
-    "sparsemax_backward": SPARSE,
-    "entmax15_backward": SPARSE,
+    "sparsemax_backward": ALL,
+    "entmax15_backward": ALL,
     "entmax_backward": SPARSE,
     "sparsemax_loss": SPARSE_LOSS,
     "entmax15_loss": SPARSE_LOSS,

@@ -361,12 +361,14 @@ def entmax_vjp_nd(xp, y, dy, axes, alpha, *, alpha_grad=False):
 
 
 def fenchel_young_nd(xp, z, target, ax, *, kind, alpha, n_iter, target_kind, weight,
-                     ignore_index, ls, reduction, where, return_grad):
+                     ignore_index, ls, reduction, where, return_grad, map_rows=None):
     """The Fenchel–Young loss of the map ``kind`` (validated input; classes along
     ``ax``), with cross_entropy's options: per-sample weights ``weight[y]`` (class
     indices) or ``sum_c weight_c y_c`` (probabilities), ``ignore_index``, label smoothing
     over the classes that take part, and the reduction (``mean``: by the total weight of
-    the counted samples, or by their number for probability targets)."""
+    the counted samples, or by their number for probability targets). ``map_rows(xp, z2,
+    kind, alpha=, n_iter=)`` computes the map of rows (:func:`entmax_rows` by default; the
+    native backend passes its kernels)."""
     dt = z.dtype
     w = work(xp, dt)
     zero = nm.full(xp, 0, w, z)
@@ -379,7 +381,7 @@ def fenchel_young_nd(xp, z, target, ax, *, kind, alpha, n_iter, target_kind, wei
     live = xp.ones((rows, n_classes), dtype=xp.bool, device=dev) if where is None else \
         xp.reshape(xp.moveaxis(where, ax, -1), (-1, n_classes))
     z2 = xp.where(live, z2, nm.full(xp, -math.inf, w, z2))
-    p2 = entmax_rows(xp, z2, kind, alpha=alpha, n_iter=n_iter)
+    p2 = (map_rows or entmax_rows)(xp, z2, kind, alpha=alpha, n_iter=n_iter)
     wv = None if weight is None else xp.astype(weight, w)
     if target_kind == "index":
         t = xp.reshape(target, (-1,))

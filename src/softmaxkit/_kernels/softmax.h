@@ -103,11 +103,32 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(w, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n)              \
     P(i, int, flags) P(d, double, scale)
 
+/*
+ * sk_sparse_f32 / _f64: sparsemax (kind 0) or 1.5-entmax (kind 1) of contiguous rows
+ * ([Note: sparse maps without a sort] in kernels_sparse.inc).
+ *   x    IN   rows x n, row stride xs
+ *   y    OUT  rows x n, row stride ys; may be x itself
+ */
+#define SK_SPARSE_PARAMS(P, T)                                                             \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)         \
+    P(w, T *, y) P(n, ptrdiff_t, ys) P(i, int, kind)
+
+/*
+ * sk_sparse_backward_f32 / _f64: their vector-Jacobian products from the output y.
+ *   y, dy IN  rows x n, row strides ys, ds
+ *   dx    OUT rows x n, row stride xs; may be dy itself
+ */
+#define SK_SPARSE_BACKWARD_PARAMS(P, T)                                                    \
+    P(p, const T *, y) P(n, ptrdiff_t, ys) P(p, const T *, dy) P(n, ptrdiff_t, ds)          \
+    P(w, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(i, int, kind)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
     X(xent, SK_XENT_PARAMS, rows * C)                                                      \
-    X(softmax_backward, SK_SOFTMAX_BACKWARD_PARAMS, rows * n)
+    X(softmax_backward, SK_SOFTMAX_BACKWARD_PARAMS, rows * n)                              \
+    X(sparse, SK_SPARSE_PARAMS, rows * n)                                                  \
+    X(sparse_backward, SK_SPARSE_BACKWARD_PARAMS, rows * n)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */

@@ -1,0 +1,90 @@
+"""sparsemax, 1.5-entmax and α-entmax: softmaxkit against the ``entmax`` package (its
+PyTorch implementation) and against softmaxkit's own softmax on the same shapes.
+
+Not a test: prints a markdown table and writes ``benchmarks/results/sparse.json``. Times are
+medians of interleaved rounds in one process (float32, rows along the last axis).
+
+    python benchmarks/bench_sparse.py [--quick] [--threads N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from timing import medians
+
+import softmaxkit as sk
+from softmaxkit._backends import native as _native
+
+try:
+    import entmax
+    import torch
+except ImportError:
+    torch = entmax = None
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SHAPES = [(65_536, 1000), (4096, 32_768), (16_384, 128)]
+
+
+def calls(x, t):
+    """name -> (softmaxkit's call, the entmax package's call or None)."""
+    theirs = torch is not None
+    return {
+        "sparsemax": (lambda: sk.sparsemax(x),
+                      (lambda: entmax.sparsemax(t, dim=-1)) if theirs else None),
+        "entmax15": (lambda: sk.entmax15(x),
+                     (lambda: entmax.entmax15(t, dim=-1)) if theirs else None),
+        "entmax α=1.5 (bisection)": (lambda: sk.entmax(x, 1.5),
+                                     (lambda: entmax.entmax_bisect(t, 1.5, dim=-1))
+                                     if theirs else None),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small shapes, 3 rounds")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    sk.set_num_threads(args.threads)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    repeat = 3 if args.quick else max(args.repeat, 3)
+    print(f"# sparse maps, float32, {args.threads} threads, ISA {_native.isa()}, median of "
+          f"{repeat} interleaved rounds (ms; target: ≥ 5× the entmax package for sparsemax "
+          "and entmax15, ≥ 3× for bisection, sparsemax within 2× of softmax)")
+    if torch is None:
+        print("\n(the entmax package or PyTorch is not installed: softmaxkit alone)")
+    print("\n| shape | function | softmaxkit ms | entmax package ms | package / softmaxkit | "
+          "softmaxkit softmax ms | / softmax |")
+    print("|---|---|---|---|---|---|---|")
+    rng = np.random.default_rng(0)
+    results = []
+    for n, c in SHAPES:
+        if args.quick:
+            n = max(n // 64, 16)
+        x = rng.normal(size=(n, c)).astype(np.float32)
+        t = torch.from_numpy(x) if torch is not None else None
+        for name, (ours, theirs) in calls(x, t).items():
+            impls = [("sk", ours), ("softmax", lambda x=x: sk.softmax(x))]
+            if theirs is not None:
+                impls.append(("entmax", theirs))
+            ms = {k: v * 1e3 for k, v in medians(impls, repeat).items()}
+            results.append({"shape": [n, c], "function": name, "ms": ms})
+            pkg = ms.get("entmax")
+            pkg_cells = (f"{pkg:.1f} | {pkg / ms['sk']:.2f}×" if pkg is not None
+                         else "— | —")
+            print(f"| {n}×{c} | {name} | {ms['sk']:.1f} | {pkg_cells} | {ms['softmax']:.1f} | "
+                  f"{ms['sk'] / ms['softmax']:.1f}× |")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / ("sparse-quick.json" if args.quick else "sparse.json")).write_text(
+        json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
