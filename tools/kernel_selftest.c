@@ -8,8 +8,9 @@
  *       -Isrc/softmaxkit/_kernels tools/kernel_selftest.c src/softmaxkit/_kernels/kernels_isa.c \
  *       src/softmaxkit/_kernels/dispatch.c -lm -static -o selftest && qemu-aarch64 ./selftest
  *
- * Prints the worst error in ulps per case and exits non-zero if one exceeds 2 ulp or a
- * special value is wrong.
+ * Prints the worst error in ulps per case and exits non-zero if one exceeds 2 ulp (3 for
+ * 1.5-entmax) or a special value is wrong. The sparse maps are checked against the
+ * sorted algorithm (Peters et al.) in long double.
  */
 #include <math.h>
 #include <stdio.h>
@@ -87,11 +88,82 @@ static int failures = 0;
         failures += !(isnan(t[0]) && isnan(t[3]));                                          \
     } while (0)
 
+static int desc(const void *a, const void *b)
+{
+    long double x = *(const long double *)a, y = *(const long double *)b;
+    return (x < y) - (x > y);
+}
+
+/* sparsemax (kind 0) or 1.5-entmax (kind 1) of one row in long double, by sorting */
+static void ref_sparse(const double *x, long double *p, int n, int kind)
+{
+    long double z[64], m = -INFINITY, tau = 0, s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (int i = 0; i < n; i++) z[i] = ((long double)x[i] - m) / (kind ? 2 : 1);
+    qsort(z, n, sizeof z[0], desc);
+    for (int k = 1; k <= n; k++) {
+        s += z[k - 1];
+        s2 += z[k - 1] * z[k - 1];
+        long double t;
+        if (kind == 0) {
+            t = (s - 1) / k;
+        } else {
+            long double mean = s / k, delta = 1.0L / k - (s2 / k - mean * mean);
+            t = mean - sqrtl(delta > 0 ? delta : 0);
+        }
+        if (kind == 0 ? 1 + k * z[k - 1] > s : t <= z[k - 1]) tau = t;
+    }
+    for (int i = 0; i < n; i++) {
+        long double u = ((long double)x[i] - m) / (kind ? 2 : 1) - tau;
+        p[i] = u > 0 ? (kind ? u * u : u) : 0;
+    }
+}
+
+#define CHECK_SPARSE(T, IS_FLOAT, SPARSE)                                                    \
+    do {                                                                                    \
+        enum { N = 40, ROWS = 64 };                                                         \
+        static T x[ROWS * N], y[ROWS * N];                                                  \
+        static double xd[N];                                                                \
+        static long double p[N];                                                            \
+        double worst[2] = {0, 0};                                                           \
+        for (int i = 0; i < ROWS * N; i++) x[i] = (T)((uniform() - 0.5) * 4.0);            \
+        for (int kind = 0; kind < 2; kind++) {                                              \
+            if (SPARSE(x, ROWS, N, N, y, N, kind, 2) != SK_OK) failures++;                  \
+            for (int r = 0; r < ROWS; r++) {                                                \
+                for (int i = 0; i < N; i++) xd[i] = (double)x[r * N + i];                   \
+                ref_sparse(xd, p, N, kind);                                                 \
+                for (int i = 0; i < N; i++) {                                               \
+                    if (p[i] == 0) {                                                        \
+                        failures += y[r * N + i] != 0;                                      \
+                        continue;                                                           \
+                    }                                                                       \
+                    double u = ulps(y[r * N + i], p[i], IS_FLOAT);                          \
+                    worst[kind] = u > worst[kind] ? u : worst[kind];                        \
+                }                                                                           \
+            }                                                                               \
+        }                                                                                   \
+        printf("%-7s sparsemax %.3f  entmax15 %.3f ulp\n", IS_FLOAT ? "float" : "double",  \
+               worst[0], worst[1]);                                                         \
+        failures += worst[0] > 2.0 || worst[1] > 3.0;                                       \
+        /* special values: all -inf -> 0, +inf entries share the mass, NaN -> NaN */        \
+        T s[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, t[4];                        \
+        SPARSE(s, 1, 4, 4, t, 4, 0, 1);                                                     \
+        failures += !(t[0] == 0 && t[3] == 0);                                              \
+        s[1] = INFINITY, s[2] = INFINITY;                                                   \
+        SPARSE(s, 1, 4, 4, t, 4, 1, 1);                                                     \
+        failures += !(t[0] == 0 && t[1] == 0.5 && t[2] == 0.5 && t[3] == 0);                \
+        s[0] = NAN;                                                                         \
+        SPARSE(s, 1, 4, 4, t, 4, 0, 1);                                                     \
+        failures += !(isnan(t[0]) && isnan(t[3]));                                          \
+    } while (0)
+
 int main(void)
 {
     printf("instruction set %d, threads %d\n", sk_isa(), sk_max_threads());
     CHECK_ROWS(float, 1, sk_softmax_f32, sk_logsumexp_f32);
     CHECK_ROWS(double, 0, sk_softmax_f64, sk_logsumexp_f64);
+    CHECK_SPARSE(float, 1, sk_sparse_f32);
+    CHECK_SPARSE(double, 0, sk_sparse_f64);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
