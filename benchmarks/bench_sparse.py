@@ -41,6 +41,10 @@ def calls(x, t):
         "entmax α=1.5 (bisection)": (lambda: sk.entmax(x, 1.5),
                                      (lambda: entmax.entmax_bisect(t, 1.5, dim=-1))
                                      if theirs else None),
+        # 1 / (α - 1) not an integer: a pow per candidate and halving
+        "entmax α=1.3 (bisection)": (lambda: sk.entmax(x, 1.3),
+                                     (lambda: entmax.entmax_bisect(t, 1.3, dim=-1))
+                                     if theirs else None),
     }
 
 

@@ -410,3 +410,22 @@ def test_native_kernels_equal_the_reference(kind, dtype):
     want = fn(x)
     assert fn(x, out=x) is x
     np.testing.assert_array_equal(x, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_native_bisection_equals_the_reference(dtype):
+    x = (RNG.normal(size=(40, 300)) * 2).astype(dtype)
+    alphas = [1.25, 1.5, 4 / 3, 1.7, 2.0, 3.5, RNG.uniform(1.05, 3.0, size=(40, 1))]
+    for alpha in alphas:
+        for n_iter in (10, 50):
+            got = sk.entmax(x, alpha, n_iter=n_iter)
+            with sk.backend("numpy"):
+                want = sk.entmax(x, alpha, n_iter=n_iter)
+            # the same halvings; the sums that decide each one may round apart where the
+            # bracket's midpoint is the threshold to within rounding
+            tol = 2.0**-n_iter * 4 + (1e-6 if dtype == np.float32 else 1e-14)
+            np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+            np.testing.assert_allclose(got.astype(np.float64).sum(axis=-1), 1,
+                                       atol=300 * np.finfo(dtype).eps)
+    got = sk.entmax(x, np.array([[1.0]] * 20 + [[1.5]] * 20))  # α = 1 rows: softmax
+    np.testing.assert_allclose(got[:20], sk.softmax(x[:20]), rtol=1e-6)

@@ -194,6 +194,7 @@ def entmax15(
     return _map("entmax15", "entmax15", x, axis, where, out, dtype)
 
 
+@native_route
 def entmax(
     x: ArrayLike,
     alpha: float | ArrayLike = 1.5,

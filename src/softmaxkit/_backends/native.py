@@ -373,17 +373,38 @@ def _sparse_rows(x2: np.ndarray, kind: int, out2: np.ndarray | None = None) -> n
     return out2
 
 
+def _bisect_rows(x2: np.ndarray, alpha, n_iter: int) -> np.ndarray:
+    """α-entmax of rows by the bisection kernel; ``alpha`` a number or one per row."""
+    out2 = np.empty_like(x2)
+    rows, n = x2.shape
+    a = np.ascontiguousarray(np.reshape(alpha, -1), dtype=np.float64)
+    if rows * n:
+        status = _ext.entmax_bisect(x2.dtype == np.float64, x2, rows, n, n, a,
+                                    0 if a.size == 1 else 1, out2, n, int(n_iter),
+                                    _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("entmax bisection kernel failed")
+    return out2
+
+
 def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50, out=None):
-    """sparsemax and 1.5-entmax through the kernels (float32 and float64); float16, α-entmax
-    by bisection and single-entry slices through the reference."""
-    k = _SPARSE_KIND.get(kind)
-    if k is None or x.dtype not in (np.float32, np.float64) or not axes or not x.size:
+    """sparsemax, 1.5-entmax and α-entmax through the kernels (float32 and float64);
+    float16, single-entry slices and α = 1 in a per-slice ``alpha`` through the
+    reference."""
+    use = x.dtype in (np.float32, np.float64) and bool(axes) and x.size > 0
+    a = None
+    if kind == "entmax" and use:
+        a = alpha if isinstance(alpha, float) else \
+            sm.alpha_rows(np, alpha, x.shape, axes, np.float64)
+        use = not np.any(np.asarray(a) == 1)  # softmax's rows: the reference's
+    if not use:
         return reference.entmax(x, axes, kind, where=where, alpha=alpha, n_iter=n_iter,
                                 out=out)
     if where is not None:
         x = np.where(where, x, np.array(-np.inf, dtype=x.dtype))
     x2, back = _as_rows(x, axes)
-    res = back(_sparse_rows(x2, k))
+    res = back(_bisect_rows(x2, a, n_iter) if kind == "entmax" else
+               _sparse_rows(x2, _SPARSE_KIND[kind]))
     if out is not None:
         np.copyto(out, res)
         return out
@@ -409,10 +430,12 @@ def entmax_vjp(y, d, axes, *, alpha, alpha_grad=False):
 
 
 def _map_rows(xp, z2, kind, *, alpha, n_iter):
-    k = _SPARSE_KIND.get(kind)
-    if k is None:
-        return sm.entmax_rows(np, z2, kind, alpha=alpha, n_iter=n_iter)
-    return _sparse_rows(np.ascontiguousarray(z2), k)
+    z2 = np.ascontiguousarray(z2)
+    if kind == "entmax":
+        if alpha == 1.0:
+            return sm.entmax_rows(np, z2, kind, alpha=alpha, n_iter=n_iter)
+        return _bisect_rows(z2, alpha, n_iter)
+    return _sparse_rows(z2, _SPARSE_KIND[kind])
 
 
 def fenchel_young(z, t, ax, **options):

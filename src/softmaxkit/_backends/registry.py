@@ -28,7 +28,7 @@ __all__ = ["CAPABILITIES", "BACKENDS", "resolve", "host_route"]
 
 ALL = ("native", "reference", "array_api", "dask")
 NUMPY_ONLY = ("native", "reference")
-# the sparse maps: α-entmax by bisection has no kernel (its NumPy input takes the
+# the backward of α-entmax (and of α) has no kernel (its NumPy input takes the
 # reference); the Fenchel–Young losses are not lazy on Dask
 SPARSE = ("reference", "array_api", "dask")
 SPARSE_LOSS = ("native", "reference", "array_api")
@@ -53,7 +53,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "linear_cross_entropy": NUMPY_ONLY,
     "sparsemax": ALL,
     "entmax15": ALL,
-    "entmax": SPARSE,
+    "entmax": ALL,
     "sparsemax_backward": ALL,
     "entmax15_backward": ALL,
     "entmax_backward": SPARSE,

@@ -294,7 +294,7 @@ def _unslice(xp, r2, how):
     return nm.from_last(xp, xp.reshape(r2, shape), moved, order)
 
 
-def _alpha_rows(xp, alpha, shape, axes, w):
+def alpha_rows(xp, alpha, shape, axes, w):
     """``alpha`` (a number, or an array broadcastable to the slices' shape with the
     reduced axes kept as 1) as a number or rows (rows, 1)."""
     if isinstance(alpha, float):
@@ -321,7 +321,7 @@ def entmax_nd(xp, x, axes, kind, *, where=None, alpha=None, n_iter=50):
     if where is not None:
         xw = xp.where(where, xw, nm.full(xp, -math.inf, w, xw))
     x2, how = _slices(xp, xw, axes, w)
-    a = _alpha_rows(xp, alpha, tuple(x.shape), axes, w) if kind == "entmax" else None
+    a = alpha_rows(xp, alpha, tuple(x.shape), axes, w) if kind == "entmax" else None
     res = entmax_rows(xp, x2, kind, alpha=a, n_iter=n_iter)
     return xp.astype(_unslice(xp, res, how), dt)
 
@@ -348,7 +348,7 @@ def entmax_vjp_nd(xp, y, dy, axes, alpha, *, alpha_grad=False):
     w = work(xp, dt)
     y2, how = _slices(xp, y, axes, w)
     d2 = _slices(xp, dy, axes, w)[0]
-    a = _alpha_rows(xp, alpha, tuple(y.shape), axes, w)
+    a = alpha_rows(xp, alpha, tuple(y.shape), axes, w)
     dx = xp.astype(_unslice(xp, entmax_vjp(xp, y2, d2, a), how), dt)
     if not alpha_grad:
         return dx

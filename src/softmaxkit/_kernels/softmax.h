@@ -122,13 +122,26 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(p, const T *, y) P(n, ptrdiff_t, ys) P(p, const T *, dy) P(n, ptrdiff_t, ds)          \
     P(w, T *, dx) P(n, ptrdiff_t, xs) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(i, int, kind)
 
+/*
+ * sk_entmax_bisect_f32 / _f64: alpha-entmax (alpha > 1) of contiguous rows by n_iter
+ * halvings of the threshold's bracket, then normalized (as the reference).
+ *   x      IN   rows x n, row stride xs
+ *   alpha  IN   alpha of row i at alpha[i * as] (as = 0: one alpha for every row)
+ *   y      OUT  rows x n, row stride ys; may be x itself
+ */
+#define SK_ENTMAX_BISECT_PARAMS(P, T)                                                      \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)         \
+    P(p, const double *, alpha) P(n, ptrdiff_t, as) P(w, T *, y) P(n, ptrdiff_t, ys)        \
+    P(i, int, n_iter)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
     X(xent, SK_XENT_PARAMS, rows * C)                                                      \
     X(softmax_backward, SK_SOFTMAX_BACKWARD_PARAMS, rows * n)                              \
     X(sparse, SK_SPARSE_PARAMS, rows * n)                                                  \
-    X(sparse_backward, SK_SPARSE_BACKWARD_PARAMS, rows * n)
+    X(sparse_backward, SK_SPARSE_BACKWARD_PARAMS, rows * n)                                \
+    X(entmax_bisect, SK_ENTMAX_BISECT_PARAMS, rows * n * n_iter)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
