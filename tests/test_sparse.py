@@ -429,3 +429,33 @@ def test_native_bisection_equals_the_reference(dtype):
                                        atol=300 * np.finfo(dtype).eps)
     got = sk.entmax(x, np.array([[1.0]] * 20 + [[1.5]] * 20))  # α = 1 rows: softmax
     np.testing.assert_allclose(got[:20], sk.softmax(x[:20]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss", [sk.sparsemax_loss, sk.entmax15_loss,
+                                  lambda *a, **k: sk.entmax_loss(*a, alpha=1.3, **k),
+                                  lambda *a, **k: sk.entmax_loss(*a, alpha=2.5, **k)],
+                         ids=["sparsemax", "entmax15", "entmax1.3", "entmax2.5"])
+def test_the_fused_loss_kernel_equals_the_reference(loss, dtype):
+    z = (RNG.normal(size=(40, 9)) * 3).astype(dtype)
+    z[3] = np.nan  # special rows: handed back to the reference by the kernel
+    z[5, 2] = np.inf
+    z[7] = -np.inf
+    y = RNG.integers(0, 9, size=40)
+    y[11] = -100
+    w = RNG.uniform(0.5, 2, size=9).astype(dtype)
+    for opts in [{}, {"reduction": "none"}, {"reduction": "sum", "weight": w},
+                 {"ignore_index": -100, "weight": w}]:
+        if opts.get("ignore_index") is None:
+            yy = np.where(y < 0, 0, y)
+        else:
+            yy = y
+        got = loss(z, yy, return_grad=True, **opts)
+        with sk.backend("numpy"):
+            want = loss(z, yy, return_grad=True, **opts)
+        tol = dict(rtol=2e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-11,
+                                                                          atol=1e-13)
+        np.testing.assert_allclose(got[0], want[0], equal_nan=True, **tol)
+        np.testing.assert_allclose(got[1], want[1], equal_nan=True, **tol)
+    # the gradient may overwrite the logits' memory only through the API's own buffers
+    assert np.isnan(z[3]).all()

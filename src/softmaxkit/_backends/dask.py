@@ -396,7 +396,7 @@ def _weighted_logsumexp(arr, axes, b, where, keepdims, return_sign):
 
 
 def _entmax_block(block, *, axes, kind, alpha, n_iter):
-    return reference.entmax(block, axes, kind, alpha=alpha, n_iter=n_iter)
+    return _numpy_backend().entmax(block, axes, kind, alpha=alpha, n_iter=n_iter)
 
 
 def _scalar_alpha(fname, alpha):
@@ -407,7 +407,7 @@ def _scalar_alpha(fname, alpha):
 
 def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50):
     """sparsemax, entmax15 or entmax of a Dask array, lazily: blocks of whole slices
-    (the reduced axes rechunked into one chunk), each through the NumPy reference."""
+    (the reduced axes rechunked into one chunk), each through the NumPy backend."""
     import dask.array as da
 
     alpha = _scalar_alpha(kind, alpha)
@@ -417,7 +417,7 @@ def entmax(x, axes, kind, *, where=None, alpha=None, n_iter=50):
 
 
 def _entmax_vjp_block(y, d, *, axes, alpha):
-    return reference.entmax_vjp(y, d, axes, alpha=alpha)
+    return _numpy_backend().entmax_vjp(y, d, axes, alpha=alpha)
 
 
 def _entmax_alpha_block(y, d, *, axes, alpha):

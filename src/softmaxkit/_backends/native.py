@@ -438,6 +438,50 @@ def _map_rows(xp, z2, kind, *, alpha, n_iter):
     return _sparse_rows(z2, _SPARSE_KIND[kind])
 
 
+_FY_KIND = {"sparsemax": 0, "entmax15": 1, "entmax": 2}
+
+
 def fenchel_young(z, t, ax, **options):
-    """The Fenchel–Young losses, the maps of their rows through the kernels."""
+    """The Fenchel–Young losses: the fused kernel where it applies (class indices, no
+    mask, no smoothing), else the reference's computation with the maps of the rows
+    through the kernels."""
+    if (options["target_kind"] == "index" and options["where"] is None
+            and options["ls"] == 0 and z.dtype in (np.float32, np.float64) and z.size
+            and not (options["kind"] == "entmax" and options["alpha"] == 1.0)):
+        return _fused_fy(z, t, ax, **options)
     return reference.fenchel_young(z, t, ax, map_rows=_map_rows, **options)
+
+
+def _fused_fy(z, t, ax, *, kind, alpha, n_iter, weight, ignore_index, reduction,
+              return_grad, **_):
+    """Loss and gradient in one pass over each row (``sk_fy``); the rows whose maximum is
+    not finite (the kernel's NaN) are computed again by the reference."""
+    z2, moved_shape = reference.to_rows(z, ax)
+    z2 = np.ascontiguousarray(z2)
+    rows, n_classes = z2.shape
+    y = t.reshape(-1)
+    counted = np.ones(y.shape, bool) if ignore_index is None else y != ignore_index
+    ys = np.ascontiguousarray(np.where(counted, y, 0), dtype=np.int64)
+    omega = np.where(counted, 1.0 if weight is None else weight[ys].astype(np.float64), 0.0)
+    denom = float(np.sum(omega))
+    scale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
+    g2 = np.empty_like(z2)
+    nll = np.empty(rows, dtype=np.float64)
+    rs = np.ascontiguousarray(omega * scale)
+    status = _ext.fy(z2.dtype == np.float64, z2, rows, n_classes, n_classes, ys, 1, rs, g2,
+                     n_classes, nll, _FY_KIND[kind], float(alpha or 0.0), int(n_iter),
+                     _config.get_num_threads())
+    if status:
+        raise _STATUS[status]("Fenchel-Young loss kernel failed")
+    redo = np.flatnonzero(np.isnan(nll) & (omega != 0))
+    if redo.size:
+        per, g = reference.fenchel_young(
+            z2[redo], ys[redo], 1, kind=kind, alpha=alpha, n_iter=n_iter,
+            target_kind="index", weight=None, ignore_index=None, ls=0.0, reduction="none",
+            where=None, return_grad=True)
+        nll[redo] = per
+        g2[redo] = g * rs[redo, None].astype(g.dtype)
+    loss, _ = reference.finish_loss(omega * nll, reduction, denom, z.dtype, moved_shape[:-1])
+    if not return_grad:
+        return loss
+    return loss, reference.class_back(g2.reshape(moved_shape), ax)

@@ -134,6 +134,22 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(p, const double *, alpha) P(n, ptrdiff_t, as) P(w, T *, y) P(n, ptrdiff_t, ys)        \
     P(i, int, n_iter)
 
+/*
+ * sk_fy_f32 / _f64: a sparse map's Fenchel-Young loss fused with its gradient (class
+ * indices, classes contiguous), as sk_xent is for softmax.
+ *   x    IN   rows x C, row stride xs
+ *   y    IN   rows int64 labels, stride ys; 0 <= y < C wherever rs != 0
+ *   rs   IN   rows per-row gradient scales (0 ignores the row)
+ *   g    OUT  rows x C, row stride gs: rs * (p - onehot(y)); may be x itself
+ *   nll  OUT  rows losses in double (0 where rs == 0; NaN where the row's max is not finite)
+ *   kind IN   0 sparsemax, 1 1.5-entmax, 2 alpha-entmax by n_iter halvings (alpha > 1)
+ */
+#define SK_FY_PARAMS(P, T)                                                                 \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, C) P(n, ptrdiff_t, xs)         \
+    P(p, const int64_t *, y) P(n, ptrdiff_t, ys) P(p, const double *, rs) P(w, T *, g)     \
+    P(n, ptrdiff_t, gs) P(w, double *, nll) P(i, int, kind) P(d, double, alpha)            \
+    P(i, int, n_iter)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -141,7 +157,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(softmax_backward, SK_SOFTMAX_BACKWARD_PARAMS, rows * n)                              \
     X(sparse, SK_SPARSE_PARAMS, rows * n)                                                  \
     X(sparse_backward, SK_SPARSE_BACKWARD_PARAMS, rows * n)                                \
-    X(entmax_bisect, SK_ENTMAX_BISECT_PARAMS, rows * n * n_iter)
+    X(entmax_bisect, SK_ENTMAX_BISECT_PARAMS, rows * n * n_iter)                           \
+    X(fy, SK_FY_PARAMS, rows * C)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
