@@ -30,9 +30,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SHAPES = [(65_536, 1000), (4096, 32_768), (16_384, 128)]
 
 
-def calls(x, t):
+def _package_loss(loss_cls, t, y):
+    def run():
+        tt = t.detach().requires_grad_(True)
+        loss_cls()(tt, y).backward()
+    return run
+
+
+def calls(x, t, labels):
     """name -> (softmaxkit's call, the entmax package's call or None)."""
     theirs = torch is not None
+    yt = torch.from_numpy(labels) if theirs else None
     return {
         "sparsemax": (lambda: sk.sparsemax(x),
                       (lambda: entmax.sparsemax(t, dim=-1)) if theirs else None),
@@ -45,6 +53,12 @@ def calls(x, t):
         "entmax α=1.3 (bisection)": (lambda: sk.entmax(x, 1.3),
                                      (lambda: entmax.entmax_bisect(t, 1.3, dim=-1))
                                      if theirs else None),
+        "sparsemax_loss + gradient": (
+            lambda: sk.sparsemax_loss(x, labels, return_grad=True),
+            _package_loss(entmax.SparsemaxLoss, t, yt) if theirs else None),
+        "entmax15_loss + gradient": (
+            lambda: sk.entmax15_loss(x, labels, return_grad=True),
+            _package_loss(entmax.Entmax15Loss, t, yt) if theirs else None),
     }
 
 
@@ -73,7 +87,8 @@ def main(argv=None) -> int:
             n = max(n // 64, 16)
         x = rng.normal(size=(n, c)).astype(np.float32)
         t = torch.from_numpy(x) if torch is not None else None
-        for name, (ours, theirs) in calls(x, t).items():
+        labels = rng.integers(0, c, size=n)
+        for name, (ours, theirs) in calls(x, t, labels).items():
             impls = [("sk", ours), ("softmax", lambda x=x: sk.softmax(x))]
             if theirs is not None:
                 impls.append(("entmax", theirs))
