@@ -67,6 +67,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="small shapes, 3 rounds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", metavar="TEXT", help="the functions whose name contains it")
     args = parser.parse_args(argv)
     sk.set_num_threads(args.threads)
     if torch is not None:
@@ -89,6 +90,8 @@ def main(argv=None) -> int:
         t = torch.from_numpy(x) if torch is not None else None
         labels = rng.integers(0, c, size=n)
         for name, (ours, theirs) in calls(x, t, labels).items():
+            if args.only and args.only not in name:
+                continue
             impls = [("sk", ours), ("softmax", lambda x=x: sk.softmax(x))]
             if theirs is not None:
                 impls.append(("entmax", theirs))

@@ -238,7 +238,10 @@ def entmax(
     The threshold of ``(α - 1) (x - max)`` lies in ``[-1, -n**(1 - α)]``; ``n_iter``
     halvings leave it within ``2**-n_iter`` of the exact one (so with the default, within
     about 1e-15, close to float64's precision), and the outputs are then divided by
-    their sum, so every slice sums to 1 within ``n`` ulps. Entries below the threshold
+    their sum, so every slice sums to 1 within ``n`` ulps. The native kernels follow the
+    same halvings; where ``1 / (α - 1)`` is not an integer and α < 2 (a ``pow`` per entry
+    and halving) and ``n_iter >= 30``, they stop halving after 12 and finish with
+    Newton's steps from the bracket's left end, which reach the threshold to rounding. Entries below the threshold
     are exact zeros. Slices with α = 1 are computed as softmax. Special values are
     those of :func:`sparsemax`.
 

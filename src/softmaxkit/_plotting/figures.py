@@ -95,6 +95,15 @@ def _vector(fname, z, seed, name="z"):
     return z
 
 
+def _temperatures(fname, temperatures):
+    """A non-empty 1-D array of finite temperatures > 0 (named in the error otherwise)."""
+    ts = np.atleast_1d(real_array(fname, temperatures, "temperatures"))
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts) & (ts > 0)):
+        raise ValueError(f"{fname}: 'temperatures' must be finite numbers > 0, got "
+                         f"{ts.tolist()!r}")
+    return ts
+
+
 def _entropy(p):
     """Entropy in nats; 0 log 0 = 0."""
     p = np.asarray(p, dtype=float)
@@ -436,10 +445,7 @@ def temperature_sweep(z=(1.0, 2.0, 3.0, 4.0), temperatures=(0.25, 0.5, 1.0, 2.0,
     'T = 1: entropy 0.582 nats'
     """
     z = _vector("temperature_sweep", z, None)
-    ts = np.atleast_1d(np.asarray(temperatures, dtype=float))
-    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts) & (ts > 0)):
-        raise ValueError("temperature_sweep: 'temperatures' must be finite numbers > 0, "
-                         f"got {ts.tolist()!r}")
+    ts = _temperatures("temperature_sweep", temperatures)
     ax = _axes("temperature_sweep", ax, 1, (7, 4.5))
     colors = _colormap("coolwarm")(np.linspace(0, 1, ts.size))
     idx = np.arange(z.size)
@@ -542,12 +548,8 @@ def sparsemax_vs_softmax(z=(1.0, 1.5, 2.0, 3.0), temperatures=None, *, ax=None):
     z = _vector(fname, z, None)
     if z.size > 10:
         raise ValueError(f"{fname}: 'z' has {z.size} logits; the sweep shows at most 10")
-    ts = np.geomspace(0.05, 20, 200) if temperatures is None else \
-        np.atleast_1d(real_array(fname, temperatures, "temperatures"))
-    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts) & (ts > 0)):
-        raise ValueError(f"{fname}: 'temperatures' must be finite numbers > 0, got "
-                         f"{ts.tolist()!r}")
-    ts = np.sort(ts)
+    ts = np.sort(_temperatures(fname, np.geomspace(0.05, 20, 200) if temperatures is None
+                               else temperatures))
     left, right = _axes(fname, ax, 2, (11, 4.5))
     t = np.linspace(-3, 3, 301)
     pair = np.stack([t, np.zeros_like(t)], axis=1)
