@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     if torch is None:
         print("\n(the entmax package or PyTorch is not installed: softmaxkit alone)")
     print("\n| shape | function | softmaxkit ms | entmax package ms | package / softmaxkit | "
-          "softmaxkit softmax ms | / softmax |")
+          "softmaxkit softmax ms | sparse / softmax |")
     print("|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     results = []

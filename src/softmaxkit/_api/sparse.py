@@ -241,9 +241,9 @@ def entmax(
     their sum, so every slice sums to 1 within ``n`` ulps. The native kernels follow the
     same halvings; where ``1 / (α - 1)`` is not an integer and α < 2 (a ``pow`` per entry
     and halving) and ``n_iter >= 30``, they stop halving after 12 and finish with
-    Newton's steps from the bracket's left end, which reach the threshold to rounding. Entries below the threshold
-    are exact zeros. Slices with α = 1 are computed as softmax. Special values are
-    those of :func:`sparsemax`.
+    Newton's steps from the bracket's left end, which reach the threshold to rounding.
+    Entries below the threshold are exact zeros. Slices with α = 1 are computed as
+    softmax. Special values are those of :func:`sparsemax`.
 
     Examples
     --------
