@@ -388,7 +388,8 @@ def test_the_python_wrapper_is_generated_from_the_kernel_list():
     header = (Path(__file__).resolve().parents[1] / "src/softmaxkit/_kernels/softmax.h")
     text = header.read_text(encoding="utf-8")
     kernels = re.findall(r"X\((\w+), (SK_\w+_PARAMS),", text)
-    assert [k for k, _ in kernels] == ["softmax", "logsumexp", "xent", "softmax_backward"]
+    assert [k for k, _ in kernels] == ["softmax", "logsumexp", "xent", "softmax_backward",
+                                      "sparse", "sparse_backward", "entmax_bisect", "fy"]
     for name, macro in kernels:
         body = text.split(f"#define {macro}(P, T)")[1].split("\n\n")[0]
         params = re.findall(r"P\(\w+, [^,]+, (\w+)\)", body)
