@@ -37,8 +37,8 @@ def _n_iter(fname: str, n_iter: Any) -> int:
 
 
 def _alpha(fname: str, xp, alpha: Any, kept: tuple[int, ...], like):
-    """``alpha`` as a Python float, or an array of ``like``'s library and dtype that
-    broadcasts to ``kept`` (the slices' shape, reduced axes as 1); every α finite and
+    """``alpha`` as a Python float, or an array of ``like``'s library that broadcasts to
+    ``kept`` (the slices' shape, reduced axes as 1); every α finite and
     >= 1."""
     if isinstance(alpha, (numbers.Real, np.floating, np.integer)) and \
             not isinstance(alpha, (bool, np.bool_)):
@@ -48,7 +48,9 @@ def _alpha(fname: str, xp, alpha: Any, kept: tuple[int, ...], like):
         return a
     ns = xp or np
     a = arrays.real_array(fname, xp, alpha, "alpha", like=like)
-    a = a.astype(like.dtype, copy=False) if xp is None else xp.astype(a, like.dtype)
+    # NumPy: α in float64 whatever x's dtype (float32 would move 1.3 by 5e-8); other
+    # libraries compute in x's dtype
+    a = a.astype(np.float64, copy=False) if xp is None else xp.astype(a, like.dtype)
     if a.ndim == 0 and not arrays.is_dask(a):
         return _alpha(fname, xp, float(a), kept, like)
     try:
