@@ -25,9 +25,6 @@ from .gradients import _pair
 __all__ = ["sparsemax", "entmax15", "entmax", "sparsemax_backward", "entmax15_backward",
            "entmax_backward", "sparsemax_loss", "entmax15_loss", "entmax_loss"]
 
-# the α of each exact map; entmax's is an argument
-_ALPHA = {"sparsemax": 2.0, "entmax15": 1.5}
-
 
 def _n_iter(fname: str, n_iter: Any) -> int:
     if isinstance(n_iter, (bool, np.bool_)) or not isinstance(n_iter, (int, np.integer)) \

@@ -400,7 +400,7 @@ def fenchel_young_nd(xp, z, target, ax, *, kind, alpha, n_iter, target_kind, wei
     if ls > 0:
         n_live = xp.sum(xp.astype(live, w), axis=-1, keepdims=True)
         y2 = xp.where(live, (1 - ls) * y2 + ls / n_live, zero)
-    a = {"sparsemax": 2.0, "entmax15": 1.5}.get(kind, alpha)
+    a = EXACT_ALPHA.get(kind, alpha)
     per = fenchel_young_rows(xp, z2, y2, p2, a)
     per = xp.where(omega != 0, omega * per, zero)
     loss, scale = nm.reduce_loss(xp, per, reduction, denom, moved_shape[:-1])

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from .._api import dispatch, family, gradients, losses, sparse
 from .._core import numerics as nm
+from .._core import sparsemaps as sm
 from .._core import validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
@@ -308,7 +309,7 @@ def entmax(x: Tensor, alpha: Tensor, dim: list[int], kind: str, n_iter: int = 50
 def entmax_backward(y: Tensor, dy: Tensor, alpha: Tensor, dim: list[int],
                     kind: str) -> tuple[Tensor, Tensor]:
     """The gradients of the input and of ``alpha`` (zeros for the exact maps)."""
-    a = sparse._ALPHA.get(kind)
+    a = sm.EXACT_ALPHA.get(kind)
     if a is not None:
         dx = sparse.entmax_backward(y, dy, a, _axes(dim))
         return _like(dx, y), torch.zeros_like(alpha)
