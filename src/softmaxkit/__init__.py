@@ -5,6 +5,7 @@
 array([0.09003057, 0.24472847, 0.66524096])
 """
 
+from ._api.attention import attention_softmax
 from ._api.cs231n import softmax_loss_naive, softmax_loss_vectorized
 from ._api.family import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
 from ._api.gradients import (
@@ -31,6 +32,13 @@ from ._api.layers import (
     SparsemaxLoss,
 )
 from ._api.losses import cross_entropy, linear_cross_entropy, nll_loss
+from ._api.segments import (
+    segment_log_softmax,
+    segment_log_softmax_backward,
+    segment_logsumexp,
+    segment_softmax,
+    segment_softmax_backward,
+)
 from ._api.sparse import (
     entmax,
     entmax15,
@@ -41,6 +49,15 @@ from ._api.sparse import (
     sparsemax,
     sparsemax_backward,
     sparsemax_loss,
+)
+from ._api.streaming import (
+    LSEState,
+    logcumsumexp,
+    logcumsumexp_backward,
+    lse_finalize,
+    lse_merge,
+    lse_state,
+    softmax_merge,
 )
 from ._core import optional as _optional
 from ._core.config import backend, get_backend, get_num_threads, set_backend, set_num_threads
@@ -111,4 +128,17 @@ __all__ = [
     "EntmaxLoss",
     "Sparsemax",
     "SparsemaxLoss",
+    "attention_softmax",
+    "LSEState",
+    "logcumsumexp",
+    "logcumsumexp_backward",
+    "lse_finalize",
+    "lse_merge",
+    "lse_state",
+    "softmax_merge",
+    "segment_log_softmax",
+    "segment_log_softmax_backward",
+    "segment_logsumexp",
+    "segment_softmax",
+    "segment_softmax_backward",
 ]

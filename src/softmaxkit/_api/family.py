@@ -23,10 +23,32 @@ __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "smooth_max", "hard
 Axis = int | tuple[int, ...] | None
 
 
+def sink_input(fname: str, xp, sink, arr, axes):
+    """``sink`` checked and shaped for the backends: an array of ``arr``'s library that
+    broadcasts to the slices' shape, returned with the reduced axes kept as 1 (float64
+    for NumPy input: the kernels round it to ``arr``'s dtype as one more entry)."""
+    reduced = tuple(int(s) for i, s in enumerate(arr.shape) if i not in axes)
+    kept = tuple(1 if i in axes else int(s) for i, s in enumerate(arr.shape))
+    if xp is None:
+        s = v.as_float_array(fname, sink, "sink").astype(np.float64, copy=False)
+    else:
+        s = xp.astype(arrays.real_array(fname, xp, sink, "sink", like=arr), arr.dtype)
+    try:
+        if np.broadcast_shapes(tuple(s.shape), reduced) != reduced:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{fname}: 'sink' of shape {tuple(s.shape)} does not broadcast to "
+                         f"the slices' shape {reduced}") from None
+    ns = np if xp is None else xp
+    return ns.reshape(ns.broadcast_to(s, reduced), kept)
+
+
 def _normalize(
-    fname: str, x, axis, temperature, where, out, dtype, *, log: bool, negate: bool
+    fname: str, x, axis, temperature, where, out, dtype, *, log: bool, negate: bool,
+    sink=None,
 ):
-    xp = arrays.namespace(fname, x=x, where=where, out=out)
+    xp = arrays.namespace(fname, x=x, where=where, out=out,
+                          sink=sink if hasattr(sink, "shape") else None)
     if xp is None:
         arr = v.as_float_array(fname, x, dtype=v.float_dtype(fname, dtype))
         axes = v.axes_tuple(fname, axis, arr.ndim)
@@ -39,6 +61,13 @@ def _normalize(
         t = v.positive_number(fname, temperature, "temperature")
         mask = arrays.mask(fname, xp, where, arr.shape, arr)
     be = backend_of(fname, arr, xp)
+    if sink is not None:
+        s = sink_input(fname, xp, sink, arr, axes)
+        if xp is None:
+            res = be.softmax_sink(arr, axes, s, temperature=t, where=mask, log=log, out=out)
+            return res if out is not None else numpy_result(res)
+        res = be.softmax_sink(arr, axes, s, temperature=t, where=mask, log=log)
+        return arrays.finish_out(fname, res, out)
     if xp is None:
         res = be.softmax(arr, axes, temperature=t, where=mask, log=log, negate=negate, out=out)
         return res if out is not None else numpy_result(res)
@@ -55,6 +84,7 @@ def softmax(
     where: ArrayLike | None = None,
     out: np.ndarray | None = None,
     dtype: DTypeLike | None = None,
+    sink: ArrayLike | None = None,
 ) -> np.ndarray:
     r"""Softmax of ``x / temperature`` along ``axis``: ``exp(x_i) / sum_j exp(x_j)``.
 
@@ -78,6 +108,14 @@ def softmax(
         be ``x`` itself.
     dtype : dtype, optional
         Cast ``x`` to this floating dtype first, compute and return in it.
+    sink : float or array_like, optional
+        A logit added to each slice's normalizer only ("attention sink", off-by-one
+        softmax): ``p_i = exp(x_i) / (exp(sink) + sum_j exp(x_j))``, so the slice sums
+        to less than 1. A number or an array broadcastable to the slices' shape (the
+        shape of ``logsumexp(x, axis)``), such as one learned logit per head; it is
+        divided by ``temperature`` as the entries are. ``sink=0`` is "softmax1";
+        ``-inf`` is plain softmax. A slice with nothing that weighs and a finite sink
+        gives 0s (the sink takes the whole mass).
 
     Returns
     -------
@@ -110,8 +148,11 @@ def softmax(
     array([0.26894142, 0.73105858, 0.        ])
     >>> sk.softmax(np.array([3e38, -3e38, 0], dtype=np.float32))
     array([1., 0., 0.], dtype=float32)
+    >>> sk.softmax([0.0, 0.0], sink=0.0)  # softmax1: a third of the mass on the sink
+    array([0.33333333, 0.33333333])
     """
-    return _normalize("softmax", x, axis, temperature, where, out, dtype, log=False, negate=False)
+    return _normalize("softmax", x, axis, temperature, where, out, dtype, log=False,
+                      negate=False, sink=sink)
 
 
 @native_route
@@ -123,10 +164,12 @@ def log_softmax(
     where: ArrayLike | None = None,
     out: np.ndarray | None = None,
     dtype: DTypeLike | None = None,
+    sink: ArrayLike | None = None,
 ) -> np.ndarray:
     r"""Logarithm of :func:`softmax`: ``x_i - logsumexp(x)``, computed in log space.
 
-    Parameters are those of :func:`softmax`.
+    Parameters are those of :func:`softmax` (with ``sink``, ``x_i - logsumexp(x,
+    sink=sink)``).
 
     Returns
     -------
@@ -154,7 +197,8 @@ def log_softmax(
     -4.248354255291589e-18
     """
     return _normalize(
-        "log_softmax", x, axis, temperature, where, out, dtype, log=True, negate=False
+        "log_softmax", x, axis, temperature, where, out, dtype, log=True, negate=False,
+        sink=sink,
     )
 
 
@@ -191,6 +235,7 @@ def logsumexp(
     keepdims: bool = False,
     return_sign: bool = False,
     where: ArrayLike | None = None,
+    sink: ArrayLike | None = None,
 ) -> Any:
     r"""``log(sum(b * exp(x)))`` over ``axis``, without overflow or underflow.
 
@@ -212,6 +257,10 @@ def logsumexp(
         Also return the sign of the sum. Without it, a negative sum gives NaN.
     where : array_like of bool, optional
         Broadcastable with ``x`` and ``b``; False entries do not take part.
+    sink : float or array_like, optional
+        ``exp(sink)`` (weight 1) is added to each sum: a number or an array broadcastable
+        to the result's shape (without ``keepdims``). It is the normalizer of
+        :func:`softmax` with the same sink.
 
     Returns
     -------
@@ -240,12 +289,20 @@ def logsumexp(
     (np.float64(1.5413248546129181), np.float64(-1.0))
     >>> sk.logsumexp([[0.0, 0.0], [1.0, -np.inf]], axis=1)
     array([0.69314718, 1.        ])
+    >>> float(sk.logsumexp([0.0, 0.0], sink=0.0))  # log(3)
+    1.0986122886681098
     """
     fname = "logsumexp"
     keepdims = v.flag(fname, keepdims, "keepdims")
     return_sign = v.flag(fname, return_sign, "return_sign")
-    arr, bw, mask, axes, xp = logsumexp_input(fname, x, axis, b, where)
+    arr, bw, mask, axes, xp = logsumexp_input(fname, x, axis, b, where, sink)
     be = backend_of(fname, arr, xp)
+    if sink is not None:
+        if return_sign:
+            raise ValueError(f"{fname}: 'sink' does not go with return_sign")
+        s = sink_input(fname, xp, sink, arr, axes)
+        res = be.logsumexp_sink(arr, axes, s, b=bw, where=mask, keepdims=keepdims)
+        return res if xp is not None else numpy_result(res)
     res = be.logsumexp(arr, axes, b=bw, where=mask, keepdims=keepdims, return_sign=return_sign)
     if xp is not None:
         return res
@@ -254,10 +311,11 @@ def logsumexp(
     return numpy_result(res)
 
 
-def logsumexp_input(fname, x, axis, b, where):
+def logsumexp_input(fname, x, axis, b, where, sink=None):
     """(x, b, where, axes, namespace) of a logsumexp call: ``x`` and ``b`` broadcast to
     one shape and one floating dtype (a 0-d input is one element, as in SciPy)."""
-    xp = arrays.namespace(fname, x=x, b=b, where=where)
+    xp = arrays.namespace(fname, x=x, b=b, where=where,
+                          sink=sink if hasattr(sink, "shape") else None)
     if xp is None:
         arr = v.as_float_array(fname, x)
         bw = None

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._core import attention as att
 from .._core import numerics as nm
+from .._core import streaming as st
 
 
 def logsumexp_backward(xp, logsumexp, x, b, where, d, axes, shape):
@@ -86,3 +88,46 @@ def nll_loss(xp, lp, y, ax, *, weight, ignore_index, reduction, return_grad):
         return loss
     g = xp.where(onehot, (-wy * scale)[:, None], zero)
     return loss, xp.moveaxis(xp.reshape(g, moved_shape), -1, ax)
+
+
+def attention(xp, softmax, x, *, scale, bias, mask, slopes, causal, sink, log, work):
+    """The attention scores' softmax over the last axis, composed: the scores formed
+    (``_core.attention.formed``), the causal limit and ``mask`` as ``where``, the sink
+    (broadcast to ``x.shape[:-1] + (1,)``) as one more entry."""
+    z = att.formed(xp, x, scale=scale, bias=bias, slopes=slopes, causal=causal, work=work)
+    keep = att.keep(xp, x, mask, causal)
+    last = (x.ndim - 1,)
+    if sink is None:
+        return softmax(z, last, where=keep, log=log)
+    return att.with_sink(xp, softmax, z, last, sink, keep, log=log)
+
+
+def softmax_sink(xp, softmax, x, axes, sink, *, temperature, where, log):
+    """Softmax (log-softmax) of ``x / temperature`` over ``axes`` with ``sink / temperature``
+    in each slice's normalizer (``sink`` with the reduced axes kept as 1)."""
+    return att.with_sink(xp, softmax, x, axes, sink, where, temperature=temperature, log=log)
+
+
+def logsumexp_sink(xp, logsumexp, x, axes, sink, *, b, where, keepdims):
+    """logsumexp over ``axes`` with ``exp(sink)`` added to each sum (weight 1)."""
+    if b is not None:
+        z, moved_shape, order = nm.to_last(xp, x, axes)
+        bz = nm.to_last(xp, b, axes)[0]
+        lead = tuple(z.shape[:-1])
+        b = xp.concat([bz, xp.ones(lead + (1,), dtype=b.dtype, device=nm.device(b))], axis=-1)
+
+        def forward(za, ax, where):
+            return logsumexp(za, ax, b=b, where=where)
+    else:
+        def forward(za, ax, where):
+            return logsumexp(za, ax, where=where)
+    res = att.with_sink(xp, forward, x, axes, sink, where)
+    if keepdims:
+        res = xp.reshape(res, tuple(1 if i in axes else int(s) for i, s in enumerate(x.shape)))
+    return res
+
+
+def logcumsumexp_backward(xp, logcumsumexp, x, dy, axis, reverse):
+    """The gradient of logcumsumexp from the forward run again (``_core.streaming``)."""
+    y = logcumsumexp(x, axis, reverse)
+    return st.logcumsumexp_vjp(xp, logcumsumexp, x, y, dy, axis, reverse)

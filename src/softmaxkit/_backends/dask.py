@@ -21,7 +21,7 @@ import numpy as np
 from .._core import config as _config
 from .._core import numerics as nm
 from .._core import validation as v
-from . import native, reference
+from . import composite, native, reference
 
 
 def _numpy_backend():
@@ -440,3 +440,42 @@ def entmax_vjp(y, d, axes, *, alpha, alpha_grad=False):
                               alpha=alpha, chunks=tuple((1,) * len(c) for c in yy.chunks),
                               dtype=y.dtype)
     return dx, per_block.sum()
+
+
+def _dask_xp():
+    import dask.array as da
+    from array_api_compat import array_namespace  # Dask input: array-api-compat is there
+
+    return array_namespace(da.zeros(1))
+
+
+def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False):
+    """Softmax (log-softmax) with a sink: each slice with its sink appended, lazily."""
+    return composite.softmax_sink(_dask_xp(), softmax, x, axes, sink,
+                                  temperature=temperature, where=where, log=log)
+
+
+def logsumexp_sink(a, axes, sink, *, b=None, where=None, keepdims=False):
+    """logsumexp with ``exp(sink)`` in each sum, lazily."""
+    return composite.logsumexp_sink(_dask_xp(), logsumexp, a, axes, sink, b=b, where=where,
+                                    keepdims=keepdims)
+
+
+def _lcse_block(block, *, axis, reverse):
+    return _numpy_backend().logcumsumexp(block, axis, reverse)
+
+
+def logcumsumexp(x, axis, reverse=False):
+    """The cumulative log-sum-exp: each block scanned by the NumPy backend, the blocks
+    joined by a ``logaddexp`` of the carry (``dask.array``'s cumulative reduction)."""
+    from dask.array.reductions import cumreduction
+
+    if reverse:
+        return logcumsumexp(x[(slice(None),) * axis + (slice(None, None, -1),)], axis)[
+            (slice(None),) * axis + (slice(None, None, -1),)]
+
+    def scan(block, axis=None, dtype=None, out=None):
+        return _lcse_block(block, axis=axis, reverse=False)
+
+    with np.errstate(all="ignore"):
+        return cumreduction(scan, np.logaddexp, -np.inf, x, axis=axis, dtype=x.dtype)

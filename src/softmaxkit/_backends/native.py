@@ -19,7 +19,7 @@ import numpy as np
 from .._core import config as _config
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
-from . import reference
+from . import composite, reference
 
 with _config.quiet_openmp_waits():
     from .._kernels import _ext
@@ -485,3 +485,147 @@ def _fused_fy(z, t, ax, *, kind, alpha, n_iter, weight, ignore_index, reduction,
     if not return_grad:
         return loss
     return loss, reference.class_back(g2.reshape(moved_shape), ax)
+
+
+# ------------------------------------------------------- attention, segments, scans
+
+
+def _kernel_dtype(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) if x.dtype == np.float16 else x
+
+
+def _elements(a: np.ndarray, dims: int) -> list[int]:
+    """The last ``dims`` strides of ``a`` in elements (0 where broadcast)."""
+    return [s // a.itemsize for s in a.strides[a.ndim - dims:]]
+
+
+def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False, temperature=1.0,
+              out=None):
+    """The attention scores' softmax through the fused row kernel (float16 through
+    float32); ``x`` of any shape, the rows its last axis, heads its axis -3."""
+    res_dtype = x.dtype
+    x = _kernel_dtype(x)
+    shape = x.shape
+    S = shape[-1] if x.ndim else 1
+    L = shape[-2] if x.ndim >= 2 else 1
+    H = shape[-3] if x.ndim >= 3 else 1
+    B = math.prod(shape[:-3]) if x.ndim > 3 else 1
+    shape4 = (B, H, L, S)
+    x4 = np.ascontiguousarray(x).reshape(shape4)
+    # out itself when it can take the rows (in place only exactly over x)
+    direct = out is not None and out.dtype == x.dtype and out.flags.c_contiguous and not (
+        np.may_share_memory(out, x4) and out.ctypes.data != x4.ctypes.data)
+    y4 = out.reshape(shape4) if direct else np.empty(shape4, x.dtype)
+    zeros3 = [0, 0, 0]
+    b4 = bs = None
+    bj = 0
+    if bias is not None:
+        b4 = np.broadcast_to(np.asarray(bias, dtype=x.dtype), shape).reshape(shape4)
+        *bs, bj = _elements(b4, 4)
+    m4 = ms = None
+    mj = 0
+    if mask is not None:
+        m4 = np.broadcast_to(mask, shape).reshape(shape4).view(np.uint8)
+        *ms, mj = _elements(m4, 4)
+    s3 = ss = None
+    if sink is not None:
+        # the sink comes with the reduced axis kept as 1
+        s3 = np.broadcast_to(np.asarray(sink, dtype=np.float64),
+                             shape[:-1] + (1,))[..., 0].reshape(shape4[:3])
+        ss = _elements(s3, 3)
+    sl = None if slopes is None else np.ascontiguousarray(slopes, dtype=np.float64)
+    rows = B * H * L
+    if rows * S:
+        status = _ext.attention(
+            x.dtype == np.float64, x4, rows, S, S, H, L, float(scale), float(temperature),
+            0 if b4 is None else b4, *(bs or zeros3), bj, 0 if m4 is None else m4,
+            *(ms or zeros3), mj, 0 if sl is None else sl, int(causal),
+            0 if s3 is None else s3, *(ss or zeros3), y4, S, 1 if log else 0,
+            _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("attention kernel failed")
+    y = y4.reshape(shape)
+    if out is not None:
+        if not direct:
+            with np.errstate(over="ignore"):
+                np.copyto(out, y, casting="unsafe")
+        return out
+    if y.dtype != res_dtype:
+        with np.errstate(over="ignore"):
+            return y.astype(res_dtype)
+    return y
+
+
+def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False, out=None):
+    """Softmax with a sink: rows of the last axis through the attention kernel; other
+    layouts through the composition (the sink appended to each slice)."""
+    if axes != (x.ndim - 1,) or not x.size or x.dtype not in (np.float16, np.float32,
+                                                               np.float64):
+        res = composite.softmax_sink(np, softmax, x, axes, sink, temperature=temperature,
+                                     where=where, log=log)
+        return reference._finish(res, out)
+    return attention(x, scale=1.0, bias=None, mask=where, slopes=None, causal=0, sink=sink,
+                     log=log, temperature=temperature, out=out)
+
+
+def logsumexp_sink(a, axes, sink, *, b=None, where=None, keepdims=False):
+    """logsumexp with ``exp(sink)`` in each sum, on the logsumexp kernel."""
+    return composite.logsumexp_sink(np, logsumexp, a, axes, sink, b=b, where=where,
+                                    keepdims=keepdims)
+
+
+def segments(x, offsets, kind):
+    """softmax, log_softmax or logsumexp of the CSR segments of ``x``'s first axis
+    (``x`` of shape (N, K)), each column on its own, by the segment kernel."""
+    res_dtype = x.dtype
+    xk = _kernel_dtype(x)
+    n, k = xk.shape
+    nseg = offsets.size - 1
+    rows = np.ascontiguousarray(xk.T)  # (K, N): each column's segments contiguous
+    offs = (offsets[:-1][None, :] + n * np.arange(k, dtype=np.int64)[:, None]).ravel()
+    offs = np.ascontiguousarray(np.append(offs, n * k), dtype=np.int64)
+    code = {"softmax": 0, "log_softmax": 1, "logsumexp": 2}[kind]
+    y = np.empty(nseg * k if code == 2 else n * k, dtype=xk.dtype)
+    if y.size:
+        status = _ext.segments(xk.dtype == np.float64, rows, n * k, offs, nseg * k, y, code,
+                               _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("segment kernel failed")
+    res = y.reshape(k, nseg if code == 2 else n).T
+    with np.errstate(over="ignore"):
+        return np.ascontiguousarray(res, dtype=res_dtype)
+
+
+def logcumsumexp(x, axis, reverse=False, out=None):
+    """The cumulative log-sum-exp along ``axis`` by the compensated scan kernel."""
+    res_dtype = x.dtype
+    xk = _kernel_dtype(x)
+    v = view3(xk, (axis,))
+    if v is None:
+        xk = np.ascontiguousarray(xk)
+        v = view3(xk, (axis,))
+    shape, xs = v
+    direct = out is not None and out.dtype == xk.dtype
+    y = out if direct else np.empty_like(xk)
+    if direct and np.may_share_memory(y, xk) and not (
+            y.ctypes.data == xk.ctypes.data and y.strides == xk.strides):
+        xk = xk.copy()
+        shape, xs = view3(xk, (axis,))
+    yv = view3(y, (axis,))
+    if yv is None or yv[0] != shape:
+        y = np.empty_like(xk)
+        yv = view3(y, (axis,))
+    if xk.size:
+        status = _ext.logcumsumexp(xk.dtype == np.float64, xk, *shape, *xs, y, *yv[1],
+                                   1 if reverse else 0, _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("logcumsumexp kernel failed")
+    if out is not None:
+        if y is not out:
+            with np.errstate(over="ignore"):
+                np.copyto(out, y, casting="unsafe")
+        return out
+    if y.dtype != res_dtype:
+        with np.errstate(over="ignore"):
+            return y.astype(res_dtype)
+    return y

@@ -17,12 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from .._core import numerics as nm
+from .._core import segments as seg
 from .._core import sparsemaps as sm
+from .._core import streaming as st
 from .._core import validation as v
 from .._core.numerics import work_dtype
+from . import composite
 
 __all__ = ["softmax", "logsumexp", "smooth_max", "hardmax", "std_norm", "softmax_vjp",
-           "cross_entropy", "work_dtype", "entmax", "entmax_vjp", "fenchel_young"]
+           "cross_entropy", "work_dtype", "entmax", "entmax_vjp", "fenchel_young",
+           "attention", "softmax_sink", "logsumexp_sink", "segments", "logcumsumexp"]
 
 
 def _finish(res: np.ndarray, out: np.ndarray | None):
@@ -246,3 +250,35 @@ def fenchel_young(z, t, ax, **options):
     :func:`.._core.sparsemaps.fenchel_young_nd`."""
     with np.errstate(all="ignore"):
         return sm.fenchel_young_nd(np, z, t, ax, **options)
+
+
+def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False):
+    """The attention scores' softmax (see :func:`.composite.attention`), scores formed in
+    float64."""
+    with np.errstate(all="ignore"):
+        return composite.attention(np, softmax, x, scale=scale, bias=bias, mask=mask,
+                                   slopes=slopes, causal=causal, sink=sink, log=log,
+                                   work=np.float64)
+
+
+def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False, out=None):
+    """Softmax (log-softmax) with a sink in each slice's normalizer."""
+    res = composite.softmax_sink(np, softmax, x, axes, sink, temperature=temperature,
+                                 where=where, log=log)
+    return _finish(res, out)
+
+
+def logsumexp_sink(a, axes, sink, *, b=None, where=None, keepdims=False):
+    """logsumexp with ``exp(sink)`` in each sum."""
+    return composite.logsumexp_sink(np, logsumexp, a, axes, sink, b=b, where=where,
+                                    keepdims=keepdims)
+
+
+def segments(x, offsets, kind):
+    """softmax, log_softmax or logsumexp of the CSR segments of ``x``'s first axis."""
+    return seg.segments(x, offsets, kind)
+
+
+def logcumsumexp(x, axis, reverse=False, out=None):
+    """The cumulative log-sum-exp along ``axis`` by a tree scan in the work dtype."""
+    return _finish(st.logcumsumexp(np, x, axis, reverse, work_dtype(x.dtype)), out)

@@ -13,7 +13,9 @@ A backend is a module of this package whose functions compute on validated input
 table and the tests' backend matrix are checked against it. Operations whose Python
 implementation is generic over the array API (the API layer composes them from the ones
 here: ``smooth_max_backward``, ``softmax_temperature_grad``, ``softmax_jacobian``,
-``nll_loss``, ``logsumexp_backward``) run on every backend that has their parts.
+``nll_loss``, ``logsumexp_backward``, ``logcumsumexp_backward``, the log-sum-exp states
+and their merges, the segments' backward functions) run on every backend that has their
+parts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ NUMPY_ONLY = ("native", "reference")
 # reference); the Fenchel–Young losses are not lazy on Dask
 SPARSE = ("reference", "array_api", "dask")
 SPARSE_LOSS = ("native", "reference", "array_api")
+# the attention scores' softmax is not lazy on Dask; ragged segments are NumPy's (other
+# libraries' CPU arrays reach them through views)
+ATTENTION = ("native", "reference", "array_api")
 
 #: operation -> the backends that implement it, in resolution order for NumPy input
 CAPABILITIES: dict[str, tuple[str, ...]] = {
@@ -60,6 +65,18 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "sparsemax_loss": SPARSE_LOSS,
     "entmax15_loss": SPARSE_LOSS,
     "entmax_loss": SPARSE_LOSS,
+    "attention_softmax": ATTENTION,
+    "logcumsumexp": ALL,
+    "logcumsumexp_backward": ALL,
+    "lse_state": ALL,
+    "lse_merge": ALL,
+    "lse_finalize": ALL,
+    "softmax_merge": ALL,
+    "segment_softmax": NUMPY_ONLY,
+    "segment_log_softmax": NUMPY_ONLY,
+    "segment_logsumexp": NUMPY_ONLY,
+    "segment_softmax_backward": NUMPY_ONLY,
+    "segment_log_softmax_backward": NUMPY_ONLY,
 }
 
 #: backend name -> the module whose functions compute

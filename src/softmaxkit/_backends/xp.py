@@ -18,8 +18,10 @@ import numpy as np
 
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
+from .._core import streaming as st
 from .._core import validation as v
 from .._core.arrays import work_dtype
+from . import composite
 
 
 def _quiet(fn):
@@ -242,3 +244,32 @@ def entmax_vjp(xp, y, d, axes, *, alpha, alpha_grad=False):
 def fenchel_young(xp, z, t, ax, **options):
     """The Fenchel–Young loss of a sparse map (and its gradient)."""
     return sm.fenchel_young_nd(xp, z, t, ax, **options)
+
+
+@_quiet
+def softmax_sink(xp, x, axes, sink, *, temperature=1.0, where=None, log=False):
+    """Softmax (log-softmax) with a sink in each slice's normalizer (appended to it)."""
+    return composite.softmax_sink(xp, functools.partial(softmax, xp), x, axes, sink,
+                                  temperature=temperature, where=where, log=log)
+
+
+@_quiet
+def logsumexp_sink(xp, a, axes, sink, *, b=None, where=None, keepdims=False):
+    """logsumexp with ``exp(sink)`` in each sum."""
+    return composite.logsumexp_sink(xp, functools.partial(logsumexp, xp), a, axes, sink,
+                                    b=b, where=where, keepdims=keepdims)
+
+
+@_quiet
+def attention(xp, x, *, scale, bias, mask, slopes, causal, sink, log=False):
+    """The attention scores' softmax, composed (scores formed in the work dtype)."""
+    return composite.attention(xp, functools.partial(softmax, xp), x, scale=scale, bias=bias,
+                               mask=mask, slopes=slopes, causal=causal, sink=sink, log=log,
+                               work=work_dtype(xp, xp.float64 if hasattr(xp, "float64")
+                                               else x.dtype, x))
+
+
+@_quiet
+def logcumsumexp(xp, x, axis, reverse=False):
+    """The cumulative log-sum-exp by a tree scan of ``logaddexp`` in the work dtype."""
+    return st.logcumsumexp(xp, x, axis, reverse, work_dtype(xp, x.dtype, x))

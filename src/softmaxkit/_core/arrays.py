@@ -104,16 +104,16 @@ def as_float(fname: str, xp, x, name: str = "x", *, like=None, dtype=None, keep_
     raise TypeError(f"{fname}: {name!r} must hold real numbers, got dtype {x.dtype}")
 
 
-def mask(fname: str, xp, where, shape, like):
+def mask(fname: str, xp, where, shape, like, name: str = "where"):
     if where is None:
         return None
     w = where if library(where) is not None else xp.asarray(where, device=_device(like))
     if w.dtype != xp.bool:
-        raise TypeError(f"{fname}: 'where' must be a boolean array, got dtype {w.dtype}")
+        raise TypeError(f"{fname}: '{name}' must be a boolean array, got dtype {w.dtype}")
     try:
         return xp.broadcast_to(w, shape)
     except (ValueError, RuntimeError):
-        raise ValueError(f"{fname}: 'where' of shape {tuple(w.shape)} does not broadcast to "
+        raise ValueError(f"{fname}: '{name}' of shape {tuple(w.shape)} does not broadcast to "
                          f"the input's shape {tuple(shape)}") from None
 
 

@@ -114,18 +114,19 @@ def positive_number(fname: str, value: Any, name: str) -> float:
     return f
 
 
-def mask(fname: str, where: Any, shape: tuple[int, ...]) -> np.ndarray | None:
-    """``where=`` as a boolean array broadcast to ``shape``, or None."""
+def mask(fname: str, where: Any, shape: tuple[int, ...], name: str = "where") -> np.ndarray | None:
+    """``where=`` (or the mask called ``name``) as a boolean array broadcast to ``shape``,
+    or None."""
     if where is None:
         return None
     w = np.asarray(where)
     if w.dtype != np.bool_:
-        raise TypeError(f"{fname}: 'where' must be a boolean array, got dtype {w.dtype}")
+        raise TypeError(f"{fname}: '{name}' must be a boolean array, got dtype {w.dtype}")
     try:
         return np.broadcast_to(w, shape)
     except ValueError:
         raise ValueError(
-            f"{fname}: 'where' of shape {w.shape} does not broadcast to the input's "
+            f"{fname}: '{name}' of shape {w.shape} does not broadcast to the input's "
             f"shape {shape}"
         ) from None
 

@@ -150,6 +150,50 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(n, ptrdiff_t, gs) P(w, double *, nll) P(i, int, kind) P(d, double, alpha)            \
     P(i, int, n_iter)
 
+/*
+ * sk_attention_f32 / _f64: softmax (flags 0) or log_softmax (SK_LOG) of formed scores,
+ * one contiguous row at a time. Row r is query i = r % L of head h = (r / L) % H of batch
+ * b = r / (H * L); its entries are
+ *   z_j = scale * x_j + bias[b, h, i, j] + slopes[h] * (j - q)   (rounded once to T)
+ * with q = i (causal 0 or 1) or i + n - L (causal 2), -inf where mask[b, h, i, j] == 0,
+ * and j > q removed when causal != 0 (they get 0; -inf for log). With scale 1 and no
+ * bias or slopes the row is x itself, divided by temperature as sk_softmax does. A sink
+ * adds exp(sink[b, h, i]) to the normalizer only (it is one more entry, not returned).
+ *   x       IN   rows x n, row stride xs
+ *   bias    IN   NULL or T entries at b*bs[0] + h*bs[1] + i*bs[2] + j*bj
+ *   mask    IN   NULL or bytes (0 masks), strides ms[3] and mj, as bias
+ *   slopes  IN   NULL or H doubles (ALiBi)
+ *   sink    IN   NULL or doubles at b*ss[0] + h*ss[1] + i*ss[2]
+ *   y       OUT  rows x n, row stride ys; may be x itself
+ */
+#define SK_ATTENTION_PARAMS(P, T)                                                          \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)         \
+    P(n, ptrdiff_t, H) P(n, ptrdiff_t, L) P(d, double, scale) P(d, double, temperature)    \
+    P(p, const T *, bias) P(a3, const ptrdiff_t *, bs) P(n, ptrdiff_t, bj)                  \
+    P(p, const uint8_t *, mask) P(a3, const ptrdiff_t *, ms) P(n, ptrdiff_t, mj)            \
+    P(p, const double *, slopes) P(i, int, causal) P(p, const double *, sink)              \
+    P(a3, const ptrdiff_t *, ss) P(w, T *, y) P(n, ptrdiff_t, ys) P(i, int, flags)
+
+/*
+ * sk_segments_f32 / _f64: softmax (kind 0), log_softmax (1) or logsumexp (2) of the
+ * segments x[offsets[s]:offsets[s + 1]] of a contiguous array of total entries
+ * (offsets non-decreasing, offsets[0] >= 0, offsets[segments] <= total).
+ *   y    OUT  kind 0, 1: total entries (may be x itself); kind 2: one per segment
+ */
+#define SK_SEGMENTS_PARAMS(P, T)                                                           \
+    P(p, const T *, x) P(n, ptrdiff_t, total) P(p, const int64_t *, offsets)               \
+    P(n, ptrdiff_t, segments) P(w, T *, y) P(i, int, kind)
+
+/*
+ * sk_logcumsumexp_f32 / _f64: log(cumsum(exp(x))) along the middle axis, from the end
+ * when reverse ([Note: the logcumsumexp scan] in kernels_scan.inc).
+ *   x    IN   shape[3] = {outer, n, inner}, strides xs[3]
+ *   y    OUT  the same shape, strides ys[3]; may be x itself with the same strides
+ */
+#define SK_LOGCUMSUMEXP_PARAMS(P, T)                                                       \
+    P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
+    P(w, T *, y) P(a3, const ptrdiff_t *, ys) P(i, int, reverse)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -158,7 +202,10 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(sparse, SK_SPARSE_PARAMS, rows * n)                                                  \
     X(sparse_backward, SK_SPARSE_BACKWARD_PARAMS, rows * n)                                \
     X(entmax_bisect, SK_ENTMAX_BISECT_PARAMS, rows * n * n_iter)                           \
-    X(fy, SK_FY_PARAMS, rows * C)
+    X(fy, SK_FY_PARAMS, rows * C)                                                          \
+    X(attention, SK_ATTENTION_PARAMS, rows * n)                                            \
+    X(segments, SK_SEGMENTS_PARAMS, total)                                                 \
+    X(logcumsumexp, SK_LOGCUMSUMEXP_PARAMS, shape[0] * shape[1] * shape[2] * 8)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */

@@ -1,0 +1,170 @@
+"""The attention scores' softmax: scale, mask, bias, causal limit, ALiBi and a sink in one
+pass (validate, resolve the backend, call it)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._core import arrays
+from .._core import attention as att
+from .._core import validation as v
+from .dispatch import backend_of, native_route
+from .family import sink_input
+
+__all__ = ["attention_softmax"]
+
+
+def _scale(fname: str, scale) -> float:
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real) or \
+            not math.isfinite(float(scale)):
+        raise ValueError(f"{fname}: 'scale' must be a finite number, got {scale!r}")
+    return float(scale)
+
+
+def _causal(fname: str, causal) -> int:
+    key = bool(causal) if isinstance(causal, (bool, np.bool_)) else causal
+    if not isinstance(key, (bool, str)) or key not in att.CAUSAL:
+        raise ValueError(f"{fname}: 'causal' must be False, True, 'top_left' or "
+                         f"'bottom_right', got {causal!r}")
+    return att.CAUSAL[key]
+
+
+def _broadcasts(fname: str, name: str, a, shape) -> None:
+    try:
+        if np.broadcast_shapes(tuple(a.shape), tuple(shape)) != tuple(shape):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{fname}: '{name}' of shape {tuple(a.shape)} does not broadcast to "
+                         f"the scores' shape {tuple(shape)}") from None
+
+
+@native_route
+def attention_softmax(
+    scores: ArrayLike,
+    *,
+    scale: float = 1.0,
+    mask: ArrayLike | None = None,
+    bias: ArrayLike | None = None,
+    causal: bool | str = False,
+    alibi_slopes: ArrayLike | None = None,
+    sink: ArrayLike | None = None,
+    axis: int = -1,
+    out: np.ndarray | None = None,
+):
+    r"""The attention weights: softmax over the keys of ``scale * scores + bias`` with
+    ALiBi, a mask, a causal limit and a sink, in one pass over memory.
+
+    For query ``i`` and key ``j`` of scores shaped ``(..., L, S)`` (PyTorch's
+    ``scaled_dot_product_attention`` convention; heads, if any, on axis -3):
+
+    ``z_ij = scale * scores_ij + bias_ij + slope_h * (j - q_i)``, then
+    ``p_ij = exp(z_ij) / (exp(sink) + sum_k exp(z_ik))`` over the keys that take part.
+
+    Parameters
+    ----------
+    scores : array_like
+        Real scores ``q . k``, at least 1-d; float16, float32 or float64 (integers are
+        promoted to float64).
+    scale : float, optional
+        Multiplies the scores first (``1 / sqrt(d)`` in attention). Default 1.
+    mask : array_like of bool, optional
+        Broadcastable to ``scores``; True keeps an entry (PyTorch's boolean
+        ``attn_mask``), False removes it.
+    bias : array_like, optional
+        Added to the scaled scores (an additive mask or relative-position bias);
+        broadcastable to ``scores``. ``-inf`` removes an entry.
+    causal : bool or {'top_left', 'bottom_right'}, optional
+        Remove the keys after each query without building a mask. True (or
+        ``'top_left'``) is PyTorch's ``is_causal``: query ``i`` sees keys ``j <= i``.
+        ``'bottom_right'`` aligns the last query with the last key (``j <= i + S - L``),
+        as when decoding with a cache. Default False.
+    alibi_slopes : array_like, optional
+        One slope per head (axis -3 of ``scores``; a 2-d ``scores`` is one head): adds
+        ``slope * (j - q_i)``, with ``q_i`` the query's key position (``i``, or
+        ``i + S - L`` with ``causal='bottom_right'``).
+    sink : float or array_like, optional
+        A logit in each row's normalizer only (gpt-oss's learned sinks): broadcastable to
+        ``scores.shape[:-1]``, e.g. ``sinks[:, None]`` for one per head of shape (H,).
+    axis : int, optional
+        The keys' axis: -1 (the last), the only one supported.
+    out : ndarray, optional
+        Where to write the weights (``scores``' shape and dtype); may be ``scores``.
+
+    Returns
+    -------
+    ndarray
+        The weights, of ``scores``' shape and dtype; each row sums to 1 (less with a
+        sink). A row with no key left gives 0s, never NaN.
+
+    See Also
+    --------
+    softmax : with ``sink=``, for any axis.
+
+    Notes
+    -----
+    The scores are formed in float64 with one rounding per term in the order written and
+    rounded once to the input's dtype, then the softmax has the accuracy and special
+    values of :func:`softmax` (a few ulps). The causal limit shortens each row, so the
+    removed keys cost nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> s = np.zeros((3, 3))
+    >>> sk.attention_softmax(s, causal=True)
+    array([[1.        , 0.        , 0.        ],
+           [0.5       , 0.5       , 0.        ],
+           [0.33333333, 0.33333333, 0.33333333]])
+    >>> sk.attention_softmax(s, causal=True, sink=0.0)[0]
+    array([0.5, 0. , 0. ])
+    """
+    fname = "attention_softmax"
+    xp = arrays.namespace(fname, x=scores, mask=mask, bias=bias, out=out,
+                          alibi_slopes=alibi_slopes if hasattr(alibi_slopes, "shape") else None,
+                          sink=sink if hasattr(sink, "shape") else None)
+    if xp is None:
+        x = v.as_float_array(fname, scores, name="scores")
+    else:
+        x = arrays.as_float(fname, xp, scores, name="scores")
+    if x.ndim < 1:
+        raise ValueError(f"{fname}: 'scores' must have at least 1 dimension")
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) or \
+            axis not in (-1, x.ndim - 1):
+        raise ValueError(f"{fname}: 'axis' must be the last axis (-1), got {axis!r}")
+    s = _scale(fname, scale)
+    c = _causal(fname, causal)
+    ns = np if xp is None else xp
+    if xp is None:
+        m = v.mask(fname, mask, x.shape, name="mask") if mask is not None else None
+        b = v.as_float_array(fname, bias, "bias").astype(x.dtype, copy=False) \
+            if bias is not None else None
+        out = v.out_array(fname, out, x.shape, x.dtype)
+    else:
+        m = arrays.mask(fname, xp, mask, x.shape, x, name="mask") if mask is not None else None
+        b = xp.astype(arrays.real_array(fname, xp, bias, "bias", like=x), x.dtype) \
+            if bias is not None else None
+    if b is not None:
+        _broadcasts(fname, "bias", b, x.shape)
+    slopes = None
+    if alibi_slopes is not None:
+        heads = x.shape[-3] if x.ndim >= 3 else 1
+        slopes = v.as_float_array(fname, alibi_slopes, "alibi_slopes") if xp is None else \
+            arrays.real_array(fname, xp, alibi_slopes, "alibi_slopes", like=x)
+        if slopes.ndim > 1 or (slopes.ndim == 1 and slopes.shape[0] not in (1, heads)):
+            raise ValueError(f"{fname}: 'alibi_slopes' must have one entry per head "
+                             f"({heads}), got shape {tuple(slopes.shape)}")
+        slopes = ns.reshape(ns.broadcast_to(ns.reshape(slopes, (-1,)), (heads,)), (heads,))
+        if not bool(ns.all(ns.isfinite(slopes))):
+            raise ValueError(f"{fname}: 'alibi_slopes' must be finite")
+    sk_ = None if sink is None else sink_input(fname, xp, sink, x, (x.ndim - 1,))
+    be = backend_of(fname, x, xp)
+    if xp is None:
+        return be.attention(x, scale=s, bias=b, mask=m, slopes=slopes, causal=c, sink=sk_,
+                            out=out)
+    res = be.attention(x, scale=s, bias=b, mask=m, slopes=slopes, causal=c, sink=sk_)
+    return arrays.finish_out(fname, res, out)
