@@ -126,6 +126,25 @@ CALLS = {
     "sparsemax_loss": lambda a: sk.sparsemax_loss(a(X), a(LABELS), return_grad=True),
     "entmax15_loss": lambda a: sk.entmax15_loss(a(X), a(LABELS), reduction="none"),
     "entmax_loss": lambda a: sk.entmax_loss(a(X), a(LABELS), alpha=1.7, return_grad=True),
+    "attention_softmax": lambda a: sk.attention_softmax(
+        a(X[None, :, :4]), scale=0.5, causal=True, bias=a(DY[:, :4]),
+        alibi_slopes=a(np.array([0.25])), sink=a(X[:, :1].T)),
+    "logcumsumexp": lambda a: sk.logcumsumexp(a(X * 20), axis=0, reverse=True),
+    "logcumsumexp_backward": lambda a: sk.logcumsumexp_backward(a(X), a(DY)),
+    "lse_state": lambda a: tuple(sk.lse_state(a(X), axis=1)),
+    "lse_merge": lambda a: tuple(sk.lse_merge(sk.lse_state(a(X[:, :2])),
+                                              sk.lse_state(a(X[:, 2:])))),
+    "lse_finalize": lambda a: sk.lse_finalize(sk.lse_state(a(X), axis=0)),
+    "softmax_merge": lambda a: sk.softmax_merge(
+        [(sk.softmax(a(X[:, :3])) @ a(DY.T[:3]), sk.lse_state(a(X[:, :3]))),
+         (sk.softmax(a(X[:, 3:])) @ a(DY.T[3:]), sk.lse_state(a(X[:, 3:])))])[0],
+    "segment_softmax": lambda a: sk.segment_softmax(a(X), segment_ids=a(np.array([1, 0, 1, 1]))),
+    "segment_log_softmax": lambda a: sk.segment_log_softmax(a(X), offsets=a(np.array([0, 3, 4]))),
+    "segment_logsumexp": lambda a: sk.segment_logsumexp(a(X), offsets=a(np.array([0, 0, 4]))),
+    "segment_softmax_backward": lambda a: sk.segment_softmax_backward(
+        a(Y), a(DY), offsets=a(np.array([0, 1, 4]))),
+    "segment_log_softmax_backward": lambda a: sk.segment_log_softmax_backward(
+        a(np.log(Y)), a(DY), segment_ids=a(np.array([2, 0, 2, 1]))),
 }
 
 
@@ -142,6 +161,11 @@ def test_every_backend_module_has_the_operations_it_claims():
              "sparsemax_loss": "fenchel_young", "entmax15_loss": "fenchel_young",
              "entmax_loss": "fenchel_young"}
     composed = {"logsumexp_backward": "logsumexp", "smooth_max_backward": "softmax",
+                "attention_softmax": "attention", "logcumsumexp_backward": "logcumsumexp",
+                "lse_state": None, "lse_merge": None, "lse_finalize": None,
+                "softmax_merge": None, "segment_softmax": "segments",
+                "segment_log_softmax": "segments", "segment_logsumexp": "segments",
+                "segment_softmax_backward": None, "segment_log_softmax_backward": None,
                 "softmax_temperature_grad": "softmax_vjp", "softmax_jacobian": "softmax",
                 "nll_loss": None, "linear_cross_entropy": "cross_entropy_nd"}
     for op, names in registry.CAPABILITIES.items():

@@ -19,9 +19,10 @@ from numpy.typing import ArrayLike
 
 from .._backends import composite
 from .._core import arrays
+from .._core import attention as att
 from .._core import validation as v
 from . import family as F
-from .dispatch import backend_of, native_route
+from .dispatch import backend_of, native_route, numpy_result
 
 __all__ = [
     "softmax_backward",
@@ -53,7 +54,7 @@ def _pair(fname: str, a: Any, b: Any, names: tuple[str, str]):
 
 @native_route
 def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
-                     temperature: float = 1.0) -> np.ndarray:
+                     temperature: float = 1.0, sink: ArrayLike | None = None) -> Any:
     r"""Gradient of a loss through ``y = softmax(x / temperature)``, from the output ``y``.
 
     ``dx = y * (dy - sum(dy * y)) / temperature`` along ``axis``.
@@ -68,11 +69,18 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
         The forward's axis. Default -1.
     temperature : float, optional
         The forward's temperature. Default 1.
+    sink : float or array_like, optional
+        The forward's sink: then the sink's gradient is returned too,
+        ``-p_sink * sum(dy * y) / temperature`` with ``p_sink = 1 - sum(y)``, summed to
+        the sink's shape. (The gradient with respect to ``x`` is the same formula with
+        or without a sink.)
 
     Returns
     -------
-    ndarray
+    dx : ndarray
         The gradient with respect to ``x``; 0 wherever ``y`` is 0.
+    dsink : ndarray or scalar
+        Only with ``sink``: the gradient with respect to it, of its shape.
 
     Examples
     --------
@@ -81,13 +89,16 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     >>> y = sk.softmax([1.0, 2.0, 3.0])
     >>> sk.softmax_backward(y, [0.0, 0.0, 1.0])  # d y[2] / d x
     array([-0.05989202, -0.1628034 ,  0.22269543])
+    >>> y = sk.softmax([0.0, 0.0], sink=0.0)
+    >>> sk.softmax_backward(y, [1.0, 1.0], sink=0.0)[1]  # d sum(y) / d sink
+    np.float64(-0.2222222222222222)
     """
-    return _softmax_vjp("softmax_backward", y, dy, axis, temperature, log=False)
+    return _softmax_vjp("softmax_backward", y, dy, axis, temperature, log=False, sink=sink)
 
 
 @native_route
 def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
-                         temperature: float = 1.0) -> np.ndarray:
+                     temperature: float = 1.0, sink: ArrayLike | None = None) -> Any:
     r"""Gradient through ``logp = log_softmax(x / temperature)``, from the output ``logp``.
 
     ``dx = (dy - exp(logp) * sum'(dy)) / temperature`` along ``axis``, where ``sum'``
@@ -108,15 +119,23 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     >>> sk.log_softmax_backward(logp, [0.0, 0.0, -1.0])  # d(-logp[2]) / dx
     array([ 0.09003057,  0.24472847, -0.33475904])
     """
-    return _softmax_vjp("log_softmax_backward", logp, dy, axis, temperature, log=True)
+    return _softmax_vjp("log_softmax_backward", logp, dy, axis, temperature, log=True,
+                        sink=sink)
 
 
-def _softmax_vjp(fname, y, dy, axis, temperature, *, log):
-    """The backward of softmax (from y) or log_softmax (from logp)."""
+def _softmax_vjp(fname, y, dy, axis, temperature, *, log, sink=None):
+    """The backward of softmax (from y) or log_softmax (from logp), and of the sink."""
     yy, d, xp = _pair(fname, y, dy, ("logp" if log else "y", "dy"))
     axes = v.axes_tuple(fname, axis, yy.ndim)
     t = v.positive_number(fname, temperature, "temperature")
-    return backend_of(fname, yy, xp).softmax_vjp(yy, d, axes, temperature=t, log=log)
+    if sink is not None:
+        shape = tuple(sink.shape) if hasattr(sink, "shape") else np.shape(sink)
+        F.sink_input(fname, xp, sink, yy, axes)  # checks it broadcasts to the slices
+    dx = backend_of(fname, yy, xp).softmax_vjp(yy, d, axes, temperature=t, log=log)
+    if sink is None:
+        return dx
+    ds = att.sink_grad(xp or np, yy, d, axes, shape, log=log) / t
+    return dx, (numpy_result(ds) if xp is None else ds)
 
 
 @native_route

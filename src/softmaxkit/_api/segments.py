@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._core import arrays
 from .._core import segments as seg
 from .._core import validation as v
 from .dispatch import backend_of, native_route
@@ -71,6 +72,9 @@ class _Segments:
 
 
 def _input(fname, x, offsets, segment_ids, num_segments):
+    xp = arrays.namespace(fname, x=x, offsets=offsets, segment_ids=segment_ids)
+    if xp is not None:  # other libraries' arrays that did not take the native route
+        backend_of(fname, x, xp)  # raises the TypeError of the capability table
     arr = v.as_float_array(fname, x)
     if arr.ndim < 1:
         raise ValueError(f"{fname}: 'x' must have at least 1 dimension")

@@ -252,13 +252,13 @@ def fenchel_young(z, t, ax, **options):
         return sm.fenchel_young_nd(np, z, t, ax, **options)
 
 
-def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False):
+def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False, out=None):
     """The attention scores' softmax (see :func:`.composite.attention`), scores formed in
     float64."""
     with np.errstate(all="ignore"):
-        return composite.attention(np, softmax, x, scale=scale, bias=bias, mask=mask,
-                                   slopes=slopes, causal=causal, sink=sink, log=log,
-                                   work=np.float64)
+        return _finish(composite.attention(np, softmax, x, scale=scale, bias=bias, mask=mask,
+                                           slopes=slopes, causal=causal, sink=sink, log=log,
+                                           work=np.float64), out)
 
 
 def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False, out=None):

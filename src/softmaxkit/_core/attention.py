@@ -81,17 +81,19 @@ def with_sink(xp, forward, x, axes, sink, where, **options):
 
 def sink_grad(xp, y, dy, axes, sink_shape, *, log: bool):
     """The gradient of a sink from a softmax's output ``y`` and its upstream gradient:
-    ``-p_sink * sum(dy * y)`` (log: ``-p_sink * sum(dy)``), ``p_sink = 1 - sum(p)``,
-    summed to ``sink_shape``."""
+    ``-p_sink * sum(dy * y)`` (log: ``-p_sink * sum(dy)`` over the live entries),
+    ``p_sink = 1 - sum(p)``, summed to ``sink_shape``."""
     with np.errstate(invalid="ignore"):
-        p = xp.exp(y) if log else y
         zero = nm.full(xp, 0, y.dtype, y)
-        p = xp.where(xp.isnan(p), zero, p) if log else p
+        p = xp.exp(y) if log else y
         mass = xp.sum(p, axis=axes, keepdims=True)
-        p_sink = xp.clip(1 - mass, 0, 1) if hasattr(xp, "clip") else 1 - mass
-        inner = xp.sum(dy if log else dy * y, axis=axes, keepdims=True)
+        p_sink = 1 - mass
+        p_sink = xp.where(p_sink < 0, zero, p_sink)
+        live = xp.where(y > -math.inf, dy, zero) if log else dy * y
+        inner = xp.sum(live, axis=axes, keepdims=True)
         g = -p_sink * inner
-    return unbroadcast(xp, g, sink_shape)
+    reduced = tuple(int(n) for i, n in enumerate(y.shape) if i not in axes)
+    return unbroadcast(xp, xp.reshape(g, reduced), sink_shape)
 
 
 def unbroadcast(xp, g, shape):

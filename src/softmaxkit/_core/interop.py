@@ -124,7 +124,7 @@ def _dtype(d):
 # arguments that hold indices or a mask, not numbers to compute with: their integer or
 # bool arrays are viewed as they are (an integer array elsewhere is promoted by the
 # library's own rules, which only the array-API path follows)
-INDEX_ARGS = frozenset({"target", "where"})
+INDEX_ARGS = frozenset({"target", "where", "mask", "offsets", "segment_ids"})
 # arguments written in place
 OUTPUT_ARGS = frozenset({"out", "grad_out"})
 

@@ -163,14 +163,19 @@ def logcumsumexp_vjp(xp, scan, x, y, dy, axis: int, reverse: bool):
     with np.errstate(all="ignore"):
         ninf = nm.full(xp, -math.inf, dt, x)
         zero = nm.full(xp, 0, dt, x)
+        one = nm.full(xp, 1, dt, x)
         # a y_k of -inf has only -inf entries below it, whose gradient is 0
         live = y > -math.inf
         out = None
         for sign in (1, -1):
             part = dy * sign
-            a = xp.where(xp.logical_and(part > 0, live), xp.log(part) - y, ninf)
+            # the arguments of log and exp are chosen first: Dask evaluates both branches
+            # of a where lazily, outside this errstate
+            use = xp.logical_and(part > 0, live)
+            a = xp.where(use, xp.log(xp.where(use, part, one)) - y, ninf)
             acc = scan(a, axis, not reverse)
-            g = xp.where(xp.logical_and(acc > -math.inf, x > -math.inf), xp.exp(x + acc), zero)
+            use = xp.logical_and(acc > -math.inf, x > -math.inf)
+            g = xp.where(use, xp.exp(xp.where(use, x + acc, zero)), zero)
             out = g if out is None else out - g
         nan = xp.logical_or(xp.isnan(dy), xp.isnan(y))
         if xp.any(nan):
