@@ -43,6 +43,13 @@ class LSEState(NamedTuple):
 
 def state(xp, x, axes, where, work):
     """The :class:`LSEState` of ``x`` over ``axes`` (reduced away), computing in ``work``."""
+    keep = tuple(i for i in range(x.ndim) if i not in axes)
+    shape = tuple(x.shape[i] for i in keep)
+    if any(x.shape[i] == 0 for i in axes):  # nothing in any slice
+        dev = nm.device(x)
+        return LSEState(xp.full(shape, -math.inf, dtype=x.dtype, device=dev),
+                        xp.zeros(shape, dtype=work, device=dev),
+                        xp.zeros(shape, dtype=work, device=dev))
     xw = xp.astype(x, work)
     with np.errstate(all="ignore"):
         m, q, q_lo = nm.shift(xp, xw, axes, where, 1.0)
@@ -54,8 +61,6 @@ def state(xp, x, axes, where, work):
             e = xp.where(where, e, zero)
         e = xp.where(xp.isnan(e), zero, e)
         hi, lo = nm.sum2(xp, e, axes)
-    keep = tuple(i for i in range(x.ndim) if i not in axes)
-    shape = tuple(x.shape[i] for i in keep)
     nan = xp.isnan(m)
     hi = xp.where(nan, nm.full(xp, math.nan, work, xw), hi)
     return LSEState(xp.astype(xp.reshape(m, shape), x.dtype), xp.reshape(hi, shape),
