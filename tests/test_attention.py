@@ -206,3 +206,19 @@ def test_bad_input_names_the_problem(kwargs, message):
     assert message in str(info.value)
     with pytest.raises(ValueError, match="'sink' of shape"):
         sk.softmax(np.zeros((2, 3)), sink=np.zeros(3))
+
+
+def test_tensors_that_record_gradients_differentiate_through_the_sink():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    s = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    dy = torch.randn(3, 5, dtype=torch.float64)
+    y = sk.softmax(x, sink=s)
+    y.backward(dy)
+    ref = torch.softmax(torch.cat([x, s[:, None]], dim=1), dim=1)[:, :5]
+    np.testing.assert_allclose(y.detach().numpy(), ref.detach().numpy(), rtol=1e-14)
+    gx, gs = torch.autograd.grad(ref, (x, s), dy)
+    np.testing.assert_allclose(x.grad.numpy(), gx.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(s.grad.numpy(), gs.numpy(), rtol=1e-12, atol=1e-15)
+    _, ds = sk.softmax_backward(y.detach().numpy(), dy.numpy(), sink=s.detach().numpy())
+    np.testing.assert_allclose(ds, gs.numpy(), rtol=1e-12, atol=1e-15)

@@ -389,7 +389,9 @@ def test_the_python_wrapper_is_generated_from_the_kernel_list():
     text = header.read_text(encoding="utf-8")
     kernels = re.findall(r"X\((\w+), (SK_\w+_PARAMS),", text)
     assert [k for k, _ in kernels] == ["softmax", "logsumexp", "xent", "softmax_backward",
-                                      "sparse", "sparse_backward", "entmax_bisect", "fy"]
+                                      "sparse", "sparse_backward", "entmax_bisect", "fy",
+                                      "attention", "segments", "logcumsumexp", "lse_state",
+                                      "lse_merge"]
     for name, macro in kernels:
         body = text.split(f"#define {macro}(P, T)")[1].split("\n\n")[0]
         params = re.findall(r"P\(\w+, [^,]+, (\w+)\)", body)

@@ -22,12 +22,6 @@ __all__ = ["LSEState", "lse_state", "lse_merge", "lse_finalize", "softmax_merge"
            "logcumsumexp", "logcumsumexp_backward"]
 
 
-def _work(xp, dtype, like):
-    if xp is np:
-        return np.float64 if np.dtype(dtype).itemsize <= 8 else dtype
-    return arrays.work_dtype(xp, dtype, like)
-
-
 def lse_state(x: ArrayLike, axis: Axis = -1, *, where: ArrayLike | None = None) -> LSEState:
     r"""The mergeable log-sum-exp state of ``x`` over ``axis``: ``(max, sum, sum_lo)``.
 
@@ -75,8 +69,7 @@ def lse_state(x: ArrayLike, axis: Axis = -1, *, where: ArrayLike | None = None) 
         arr = arrays.as_float(fname, xp, x)
         axes = v.axes_tuple(fname, axis, arr.ndim)
         mask = arrays.mask(fname, xp, where, arr.shape, arr)
-    ns = xp or np
-    return st.state(ns, arr, axes, mask, _work(ns, arr.dtype, arr))
+    return backend_of(fname, arr, xp).lse_state(arr, axes, mask)
 
 
 def _check_state(fname: str, s: Any, name: str) -> LSEState:
@@ -87,8 +80,7 @@ def _check_state(fname: str, s: Any, name: str) -> LSEState:
 
 
 def _namespace_of(fname: str, s: LSEState):
-    xp = arrays.namespace(fname, max=s.max, sum=s.sum, sum_lo=s.sum_lo)
-    return xp or np
+    return arrays.namespace(fname, max=s.max, sum=s.sum, sum_lo=s.sum_lo)
 
 
 def lse_merge(a: LSEState, b: LSEState, *more: LSEState) -> LSEState:
@@ -122,9 +114,10 @@ def lse_merge(a: LSEState, b: LSEState, *more: LSEState) -> LSEState:
         if s.max.dtype != states[0].max.dtype or s.sum.dtype != states[0].sum.dtype:
             raise TypeError(f"{fname}: states of different dtypes ({states[0].max.dtype} "
                             f"and {s.max.dtype})")
+    be = backend_of(fname, states[0].max, xp)
     res = states[0]
     for s in states[1:]:
-        res = st.merge(xp, res, s)
+        res = be.lse_merge(res, s)
     return res
 
 
@@ -147,8 +140,8 @@ def lse_finalize(state: LSEState) -> Any:
     fname = "lse_finalize"
     s = _check_state(fname, state, "state")
     xp = _namespace_of(fname, s)
-    res = st.finalize(xp, s)
-    return numpy_result(res) if xp is np else res
+    res = st.finalize(xp or np, s)
+    return numpy_result(res) if xp is None else res
 
 
 def softmax_merge(partials: Sequence[tuple[Any, LSEState]]) -> tuple[Any, LSEState]:
@@ -195,9 +188,11 @@ def softmax_merge(partials: Sequence[tuple[Any, LSEState]]) -> tuple[Any, LSESta
         states.append(_check_state(fname, item[1], f"partials[{i}][1]"))
         outs.append(item[0])
     xp = _namespace_of(fname, states[0])
+    be = backend_of(fname, states[0].max, xp)
     total = states[0]
     for s in states[1:]:
-        total = st.merge(xp, total, s)
+        total = be.lse_merge(total, s)
+    xp = xp or np
     res = None
     for i, (o, s) in enumerate(zip(outs, states)):
         o = xp.asarray(o) if xp is np else o

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._core import config as _config
 from .._core import numerics as nm
+from .._core import streaming as st
 from .._core import validation as v
 from . import composite, native, reference
 
@@ -479,3 +480,15 @@ def logcumsumexp(x, axis, reverse=False):
 
     with np.errstate(all="ignore"):
         return cumreduction(scan, np.logaddexp, -np.inf, x, axis=axis, dtype=x.dtype)
+
+
+def lse_state(x, axes, where=None):
+    """The log-sum-exp state over ``axes``, lazily (``_core.streaming`` on Dask's
+    namespace)."""
+    return st.state(_dask_xp(), x, axes, where, nm.work_dtype(x.dtype) if x.dtype.itemsize < 8
+                    else x.dtype)
+
+
+def lse_merge(a, b):
+    """The merge of two states, lazily."""
+    return st.merge(_dask_xp(), a, b)

@@ -19,6 +19,7 @@ import numpy as np
 from .._core import config as _config
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
+from .._core import streaming as st
 from . import composite, reference
 
 with _config.quiet_openmp_waits():
@@ -629,3 +630,39 @@ def logcumsumexp(x, axis, reverse=False, out=None):
         with np.errstate(over="ignore"):
             return y.astype(res_dtype)
     return y
+
+
+def lse_state(x, axes, where=None):
+    """The log-sum-exp state over ``axes`` by the row kernel (the axes moved last); with a
+    mask, or float16, the reference's."""
+    if where is not None or x.dtype not in (np.float32, np.float64) or not axes or \
+            any(x.shape[a] == 0 for a in axes):
+        return reference.lse_state(x, axes, where)
+    rows2, _ = _as_rows(x, axes)
+    shape = tuple(s for i, s in enumerate(x.shape) if i not in axes)
+    r, n = rows2.shape
+    m = np.empty(r, x.dtype)
+    s, sl = np.empty(r), np.empty(r)
+    if r:
+        status = _ext.lse_state(x.dtype == np.float64, rows2, r, n, n, m, s, sl,
+                                _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("lse_state kernel failed")
+    return st.LSEState(m.reshape(shape), s.reshape(shape), sl.reshape(shape))
+
+
+def lse_merge(a, b):
+    """The merge of two states, element by element in one pass (shapes broadcast)."""
+    if a.max.dtype not in (np.float32, np.float64) or a.sum.dtype != np.float64:
+        return reference.lse_merge(a, b)
+    arrs = np.broadcast_arrays(a.max, a.sum, a.sum_lo, b.max, b.sum, b.sum_lo)
+    arrs = [np.ascontiguousarray(v) for v in arrs]
+    shape = arrs[0].shape
+    m = np.empty(shape, a.max.dtype)
+    s, sl = np.empty(shape), np.empty(shape)
+    if m.size:
+        status = _ext.lse_merge(a.max.dtype == np.float64, *arrs, m.size, m, s, sl,
+                                _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("lse_merge kernel failed")
+    return st.LSEState(m, s, sl)

@@ -26,7 +26,8 @@ from . import composite
 
 __all__ = ["softmax", "logsumexp", "smooth_max", "hardmax", "std_norm", "softmax_vjp",
            "cross_entropy", "work_dtype", "entmax", "entmax_vjp", "fenchel_young",
-           "attention", "softmax_sink", "logsumexp_sink", "segments", "logcumsumexp"]
+           "attention", "softmax_sink", "logsumexp_sink", "segments", "logcumsumexp",
+           "lse_state", "lse_merge"]
 
 
 def _finish(res: np.ndarray, out: np.ndarray | None):
@@ -282,3 +283,15 @@ def segments(x, offsets, kind):
 def logcumsumexp(x, axis, reverse=False, out=None):
     """The cumulative log-sum-exp along ``axis`` by a tree scan in the work dtype."""
     return _finish(st.logcumsumexp(np, x, axis, reverse, work_dtype(x.dtype)), out)
+
+
+def lse_state(x, axes, where=None):
+    """The log-sum-exp state over ``axes`` (``_core.streaming``), summed in float64 as a
+    double word."""
+    work = np.float64 if x.dtype.itemsize <= 8 else x.dtype
+    return st.state(np, x, axes, where, work)
+
+
+def lse_merge(a, b):
+    """The merge of two states (``_core.streaming``)."""
+    return st.merge(np, a, b)

@@ -273,3 +273,15 @@ def attention(xp, x, *, scale, bias, mask, slopes, causal, sink, log=False):
 def logcumsumexp(xp, x, axis, reverse=False):
     """The cumulative log-sum-exp by a tree scan of ``logaddexp`` in the work dtype."""
     return st.logcumsumexp(xp, x, axis, reverse, work_dtype(xp, x.dtype, x))
+
+
+@_quiet
+def lse_state(xp, x, axes, where=None):
+    """The log-sum-exp state over ``axes`` (``_core.streaming``) in the work dtype."""
+    return st.state(xp, x, axes, where, work_dtype(xp, x.dtype, x))
+
+
+@_quiet
+def lse_merge(xp, a, b):
+    """The merge of two states (``_core.streaming``)."""
+    return st.merge(xp, a, b)

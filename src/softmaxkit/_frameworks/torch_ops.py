@@ -420,11 +420,12 @@ def _xent(a):
 # operation -> (the operator's call from the bound arguments, the arguments that must
 # keep their defaults for the operator to apply)
 _AUTOGRAD = {
-    "softmax": (lambda a: _family(softmax, a), {"where": None, "out": None, "dtype": None}),
+    "softmax": (lambda a: _family(softmax, a),
+                {"where": None, "out": None, "dtype": None, "sink": None}),
     "log_softmax": (lambda a: _family(log_softmax, a),
-                    {"where": None, "out": None, "dtype": None}),
+                    {"where": None, "out": None, "dtype": None, "sink": None}),
     "softmin": (lambda a: _family(softmin, a), {"where": None, "out": None, "dtype": None}),
-    "logsumexp": (_lse, {"b": None, "where": None, "return_sign": False}),
+    "logsumexp": (_lse, {"b": None, "where": None, "return_sign": False, "sink": None}),
     "cross_entropy": (_xent, {"where": None, "return_grad": False, "grad_out": None}),
 }
 

@@ -186,13 +186,33 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
 
 /*
  * sk_logcumsumexp_f32 / _f64: log(cumsum(exp(x))) along the middle axis, from the end
- * when reverse ([Note: the logcumsumexp scan] in kernels_scan.inc).
+ * when reverse ([Note: the logcumsumexp scan] in kernels_online.inc).
  *   x    IN   shape[3] = {outer, n, inner}, strides xs[3]
  *   y    OUT  the same shape, strides ys[3]; may be x itself with the same strides
  */
 #define SK_LOGCUMSUMEXP_PARAMS(P, T)                                                       \
     P(p, const T *, x) P(a3, const ptrdiff_t *, shape) P(a3, const ptrdiff_t *, xs)         \
     P(w, T *, y) P(a3, const ptrdiff_t *, ys) P(i, int, reverse)
+
+/*
+ * sk_lse_state_f32 / _f64: the log-sum-exp state of each contiguous row: m = max (NaN if
+ * one entry is; -inf for an empty row) and s + sl = sum(exp(x - m)) (the count of +inf
+ * entries when m = +inf).
+ *   x    IN   rows x n, row stride xs
+ *   m    OUT  rows;  s, sl  OUT  rows doubles
+ */
+#define SK_LSE_STATE_PARAMS(P, T)                                                          \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)         \
+    P(w, T *, m) P(w, double *, s) P(w, double *, sl)
+
+/*
+ * sk_lse_merge_f32 / _f64: the merge of count pairs of states, element by element (the
+ * outputs must not overlap the inputs).
+ */
+#define SK_LSE_MERGE_PARAMS(P, T)                                                          \
+    P(p, const T *, ma) P(p, const double *, sa) P(p, const double *, la)                  \
+    P(p, const T *, mb) P(p, const double *, sb) P(p, const double *, lb)                  \
+    P(n, ptrdiff_t, count) P(w, T *, m) P(w, double *, s) P(w, double *, sl)
 
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
@@ -205,7 +225,9 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(fy, SK_FY_PARAMS, rows * C)                                                          \
     X(attention, SK_ATTENTION_PARAMS, rows * n)                                            \
     X(segments, SK_SEGMENTS_PARAMS, total)                                                 \
-    X(logcumsumexp, SK_LOGCUMSUMEXP_PARAMS, shape[0] * shape[1] * shape[2] * 8)
+    X(logcumsumexp, SK_LOGCUMSUMEXP_PARAMS, shape[0] * shape[1] * shape[2] * 8)           \
+    X(lse_state, SK_LSE_STATE_PARAMS, rows * n)                                            \
+    X(lse_merge, SK_LSE_MERGE_PARAMS, count * 8)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
