@@ -326,7 +326,7 @@ def test_version():
 
 
 @pytest.mark.parametrize("command", [[], ["softmax"], ["logsumexp"], ["smooth-max"],
-                                     ["sparsemax"], ["entmax"], ["demo"]],
+                                     ["sparsemax"], ["entmax"], ["logcumsumexp"], ["demo"]],
                          ids=lambda c: " ".join(c) or "top")
 def test_help(command):
     out = ok(run(*command, "--help"))
@@ -423,6 +423,10 @@ BAD = {
     "alpha nan": (["entmax", "--alpha", "nan", 1, 2], None, ["--alpha", "nan"]),
     "n-iter 0": (["entmax", "--n-iter", 0, 1, 2], None, ["--n-iter", ">= 1"]),
     "sparsemax axis": (["sparsemax", "--axis", 1, 1, 2], None, ["axis 1", "out of bounds"]),
+    "sink nan": (["softmax", "--sink", "nan", 1, 2], None, ["--sink", "nan"]),
+    "sink word": (["logsumexp", "--sink", "big", 1, 2], None, ["--sink", "'big'"]),
+    "logcumsumexp two axes": (["logcumsumexp", "--axis", "0,1", 1, 2], None,
+                              ["--axis", "one axis"]),
     "link on dask": (["train", "--data", "x.npy", "--link", "sparsemax"], None,
                      ["--link sparsemax", "Dask"]),
     "k -2": (["smooth-max", "--k", -2, 1, 2], None, ["--k", "-2"]),
@@ -666,6 +670,22 @@ def test_demo_without_matplotlib_makes_no_folder(tmp_path):
                        stdin=subprocess.DEVNULL)
     assert r.returncode == 0, r.stderr
     assert "matplotlib" in r.stdout and not (tmp_path / "d").exists()
+
+
+def test_sink_and_logcumsumexp_commands_print_the_library_values():
+    rows = "0.5 1 1.2\n3 1 -2\n"
+    x = np.array([[0.5, 1, 1.2], [3, 1, -2]])
+    got = lines(ok(run("softmax", "--sink", 0.5, "--precision", 17, input=rows)))
+    np.testing.assert_allclose(got, sk.softmax(x, sink=0.5), rtol=1e-15, atol=0)
+    got = lines(ok(run("softmax", "--log", "--sink", "-inf", "--precision", 17, input=rows)))
+    np.testing.assert_allclose(got, sk.log_softmax(x), rtol=1e-15, atol=0)
+    out = json.loads(ok(run("logsumexp", "--sink", 2, "--json", 1, 2, 3)))
+    assert out["sink"] == 2 and out["result"] == sk.logsumexp(X, sink=2.0)
+    got = lines(ok(run("logcumsumexp", "--axis", 0, "--precision", 17, input=rows)))
+    np.testing.assert_allclose(got, sk.logcumsumexp(x, axis=0), rtol=1e-15, atol=0)
+    out = json.loads(ok(run("logcumsumexp", "--reverse", "--json", 1, 2, 3)))
+    assert out["reverse"] is True
+    np.testing.assert_array_equal(out["result"], sk.logcumsumexp(X, reverse=True))
 
 
 def test_sparse_map_commands_print_the_library_values():

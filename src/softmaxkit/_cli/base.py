@@ -163,6 +163,7 @@ precision = arg_type(int, lambda v: 1 <= v <= 17, "between 1 and 17")
 fraction = arg_type(float, lambda v: 0 < v < 1, "between 0 and 1")
 count = arg_type(int, lambda v: v >= 1, ">= 1")
 seed = arg_type(int, lambda v: 0 <= v < 2**63, "an integer >= 0")
+number = arg_type(float, lambda v: not math.isnan(v), "a number (inf and -inf allowed)")
 
 
 # -------------------------------------------------------------------------- output

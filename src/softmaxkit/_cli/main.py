@@ -20,6 +20,7 @@ from .base import EXIT_USAGE, Parser, UsageError
 COMMANDS = {
     "softmax": "softmax",
     "logsumexp": "logsumexp",
+    "logcumsumexp": "logcumsumexp",
     "smooth-max": "smooth_max",
     "sparsemax": "sparsemax",
     "entmax": "entmax",
