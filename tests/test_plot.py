@@ -433,3 +433,21 @@ def test_sparsemax_vs_softmax_shows_exact_zeros_and_where_entries_leave_them():
     assert dots and all(ln.get_ydata()[0] == 0 for ln in dots)
     with pytest.raises(ValueError, match="'temperatures' must be finite numbers > 0"):
         plot.sparsemax_vs_softmax([1, 2], [0.0])
+
+
+def test_attention_weights_draws_the_library_weights_as_the_pieces_are_added():
+    axes = plot.attention_weights(7, slope=0.25, sink=0.5, seed=3)
+    scores = np.random.default_rng(3).normal(size=(1, 7, 7))
+    imgs = [a.get_images()[0].get_array() for a in axes]
+    np.testing.assert_array_equal(imgs[0], sk.attention_softmax(scores)[0])
+    np.testing.assert_array_equal(imgs[3], sk.attention_softmax(
+        scores, causal=True, alibi_slopes=[0.25], sink=0.5)[0])
+    for img in imgs[1:]:
+        assert np.all(np.triu(img, 1) == 0)  # no key after its query
+    np.testing.assert_allclose(imgs[2].sum(axis=1), 1, rtol=1e-12)
+    assert np.all(imgs[3].sum(axis=1) < 1)
+    assert "rows sum" in axes[3].get_title()
+    with pytest.raises(ValueError, match="'length' must be an int in \\[2, 64\\]"):
+        plot.attention_weights(1)
+    with pytest.raises(ValueError, match="'sink' must be a finite number"):
+        plot.attention_weights(sink=np.inf)

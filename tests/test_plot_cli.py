@@ -27,8 +27,8 @@ def assert_png(path):
 def test_the_figure_list_covers_the_notes_and_the_classifier():
     assert set(FIGURES) == {
         "exp-curve", "softmax-vs-input", "agreement", "output-range", "softmax-vs-std-norm",
-        "smooth-max-vs-max", "temperature-sweep", "sparsemax-vs-softmax", "axis-heatmaps",
-        "loss-curve",
+        "smooth-max-vs-max", "temperature-sweep", "sparsemax-vs-softmax", "attention-weights",
+        "axis-heatmaps", "loss-curve",
         "weight-templates", "confusion-matrix", "reliability-diagram", "grid-search-heatmap"}
     for spec in FIGURES.values():
         assert spec.title and spec.caption.endswith(".")

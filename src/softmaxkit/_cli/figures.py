@@ -141,6 +141,12 @@ FIGURES = {spec.name: spec for spec in (
                                        lambda t: _numbers(t, "--temperatures")))),
         ("values", "temperatures")),
     FigureSpec(
+        "attention-weights", "Attention weights: causal mask, ALiBi and a sink",
+        "One head's softmax over random scores (queries in rows, keys in columns): the "
+        "causal mask removes the keys after each query, ALiBi fades distant keys, and a "
+        "sink takes part of each row's mass, so the rows sum to less than 1.",
+        lambda a, _: plot.attention_weights()),
+    FigureSpec(
         "axis-heatmaps", "The axis of a softmax",
         "The same 3 × 2 array softmaxed over axis 0 (each column sums to 1) and over axis 1 "
         "(each row sums to 1): nn.Softmax(dim) normalizes along dim, not across it.",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._api.attention import attention_softmax
 from .._api.family import smooth_max, softmax, std_norm
 from .._api.sparse import entmax15, sparsemax
 from .._core.atomic import atomic_write
@@ -22,6 +23,7 @@ from .._core.validation import as_float_array as real_array
 
 __all__ = [
     "agreement",
+    "attention_weights",
     "axis_heatmaps",
     "confusion_matrix",
     "exp_curve",
@@ -946,3 +948,57 @@ def save_figure(fig, path, *, dpi=110):
     with atomic_write(p) as fh:
         fig.savefig(fh, format=fmt, dpi=dpi)
     return p
+
+
+def attention_weights(length=10, *, slope=0.5, sink=1.0, seed=0, ax=None):
+    """Attention weights of one head, as the pieces of :func:`softmaxkit.attention_softmax`
+    are added: plain softmax over random scores, a causal mask, ALiBi, then a sink.
+
+    Each panel is a heatmap of the weights (query rows, key columns); each panel's title
+    gives the smallest row sum (1 without the sink; with it, what the sink leaves to the
+    keys).
+
+    Parameters
+    ----------
+    length : int, optional
+        Queries and keys (2 to 64). Default 10.
+    slope : float, optional
+        The ALiBi slope: a key ``d`` positions back loses ``slope * d``. Default 0.5.
+    sink : float, optional
+        The sink logit of the last panel. Default 1.
+    seed : int, optional
+        The random scores' seed (standard normal). Default 0.
+    ax : sequence of four matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    numpy.ndarray of four Axes
+
+    Examples
+    --------
+    >>> from softmaxkit import plot
+    >>> axes = plot.attention_weights(6)
+    >>> [a.get_title().split(":")[0] for a in axes]
+    ['softmax', 'causal', 'causal + ALiBi', 'causal + ALiBi + sink']
+    """
+    fname = "attention_weights"
+    if isinstance(length, (bool, np.bool_)) or not isinstance(length, (int, np.integer)) \
+            or not 2 <= length <= 64:
+        raise ValueError(f"{fname}: 'length' must be an int in [2, 64], got {length!r}")
+    for name, value in (("slope", slope), ("sink", sink)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+                or not math.isfinite(float(value)):
+            raise ValueError(f"{fname}: '{name}' must be a finite number, got {value!r}")
+    scores = np.random.default_rng(seed).normal(size=(1, length, length))
+    panels = (("softmax", {}), ("causal", {"causal": True}),
+              ("causal + ALiBi", {"causal": True, "alibi_slopes": [float(slope)]}),
+              ("causal + ALiBi + sink", {"causal": True, "alibi_slopes": [float(slope)],
+                                         "sink": float(sink)}))
+    axes = _axes(fname, ax, 4, (15, 4.2))
+    for a, (title, kwargs) in zip(axes, panels):
+        w = attention_softmax(scores, **kwargs)[0]
+        a.imshow(w, cmap="Blues", vmin=0.0, vmax=1.0)
+        a.set_title(f"{title}: rows sum ≥ {w.sum(axis=1).min():.2f}", fontsize=10)
+        a.set_xlabel("key j")
+        a.set_ylabel("query i")
+    return np.asarray(axes, dtype=object)
