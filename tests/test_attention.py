@@ -3,6 +3,8 @@ composition (reference), an independent float64 formula and PyTorch's attention.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -222,3 +224,21 @@ def test_tensors_that_record_gradients_differentiate_through_the_sink():
     np.testing.assert_allclose(s.grad.numpy(), gs.numpy(), rtol=1e-12, atol=1e-15)
     _, ds = sk.softmax_backward(y.detach().numpy(), dy.numpy(), sink=s.detach().numpy())
     np.testing.assert_allclose(ds, gs.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_the_readme_contract_names_these_tests():
+    import test_segments
+    import test_streaming
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- attention contract -->")[1].split("\n\n")[0].strip()
+    named = set()
+    for line in block.splitlines():
+        assert line.startswith("- "), line
+        tests = [t for t in line.split("`") if t.startswith("test_")]
+        assert tests, f"a contract line names no test: {line}"
+        named.update(tests)
+    here = {name for module in (globals(), vars(test_streaming), vars(test_segments))
+            for name in module if name.startswith("test_")}
+    assert named <= here, named - here

@@ -106,8 +106,9 @@ def attention_softmax(
 
     Notes
     -----
-    The scores are formed in float64 with one rounding per term in the order written and
-    rounded once to the input's dtype, then the softmax has the accuracy and special
+    The scores are formed in the input's dtype (float32 for float16) with one rounding per
+    operation in the order written, as the unfused composition ``scale * scores + bias +
+    alibi`` forms them; the softmax of the formed scores then has the accuracy and special
     values of :func:`softmax` (a few ulps). The causal limit shortens each row, so the
     removed keys cost nothing.
 

@@ -91,7 +91,7 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     array([-0.05989202, -0.1628034 ,  0.22269543])
     >>> y = sk.softmax([0.0, 0.0], sink=0.0)
     >>> sk.softmax_backward(y, [1.0, 1.0], sink=0.0)[1]  # d sum(y) / d sink
-    np.float64(-0.2222222222222222)
+    np.float64(-0.22222222222222224)
     """
     return _softmax_vjp("softmax_backward", y, dy, axis, temperature, log=False, sink=sink)
 

@@ -90,11 +90,11 @@ def nll_loss(xp, lp, y, ax, *, weight, ignore_index, reduction, return_grad):
     return loss, xp.moveaxis(xp.reshape(g, moved_shape), -1, ax)
 
 
-def attention(xp, softmax, x, *, scale, bias, mask, slopes, causal, sink, log, work):
+def attention(xp, softmax, x, *, scale, bias, mask, slopes, causal, sink, log):
     """The attention scores' softmax over the last axis, composed: the scores formed
     (``_core.attention.formed``), the causal limit and ``mask`` as ``where``, the sink
     (broadcast to ``x.shape[:-1] + (1,)``) as one more entry."""
-    z = att.formed(xp, x, scale=scale, bias=bias, slopes=slopes, causal=causal, work=work)
+    z = att.formed(xp, x, scale=scale, bias=bias, slopes=slopes, causal=causal)
     keep = att.keep(xp, x, mask, causal)
     last = (x.ndim - 1,)
     if sink is None:

@@ -254,12 +254,13 @@ def fenchel_young(z, t, ax, **options):
 
 
 def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False, out=None):
-    """The attention scores' softmax (see :func:`.composite.attention`), scores formed in
-    float64."""
+    """The attention scores' softmax (see :func:`.composite.attention`); float16 scores
+    are formed in float32, as the kernel forms them."""
+    xk = x.astype(np.float32) if x.dtype == np.float16 else x
     with np.errstate(all="ignore"):
-        return _finish(composite.attention(np, softmax, x, scale=scale, bias=bias, mask=mask,
-                                           slopes=slopes, causal=causal, sink=sink, log=log,
-                                           work=np.float64), out)
+        res = composite.attention(np, softmax, xk, scale=scale, bias=bias, mask=mask,
+                                  slopes=slopes, causal=causal, sink=sink, log=log)
+    return _finish(res.astype(x.dtype, copy=False), out)
 
 
 def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False, out=None):

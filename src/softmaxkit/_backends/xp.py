@@ -262,11 +262,9 @@ def logsumexp_sink(xp, a, axes, sink, *, b=None, where=None, keepdims=False):
 
 @_quiet
 def attention(xp, x, *, scale, bias, mask, slopes, causal, sink, log=False):
-    """The attention scores' softmax, composed (scores formed in the work dtype)."""
+    """The attention scores' softmax, composed (scores formed in ``x``'s dtype)."""
     return composite.attention(xp, functools.partial(softmax, xp), x, scale=scale, bias=bias,
-                               mask=mask, slopes=slopes, causal=causal, sink=sink, log=log,
-                               work=work_dtype(xp, xp.float64 if hasattr(xp, "float64")
-                                               else x.dtype, x))
+                               mask=mask, slopes=slopes, causal=causal, sink=sink, log=log)
 
 
 @_quiet

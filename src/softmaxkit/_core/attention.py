@@ -2,9 +2,9 @@
 limit, and a sink as one more entry of each slice.
 
 The scores of a query row ``i`` of length ``S`` (keys ``j``) are
-``scale * x_j + bias_j + slope * (j - q)``, formed in float64 (where the library has it)
-with one rounding per term in that order and rounded once to ``x``'s dtype, as the native
-kernel forms them; ``q = i`` (top-left alignment, PyTorch's ``is_causal``) or
+``scale * x_j + bias_j + slope * (j - q)``, formed in ``x``'s dtype (float32 for float16)
+with one rounding per operation in that order, as the unfused composition and the native
+kernel form them; ``q = i`` (top-left alignment, PyTorch's ``is_causal``) or
 ``q = i + S - L`` (bottom-right: the last query sees every key). ``causal`` removes the
 keys ``j > q``. Every function takes ``xp`` first and validated input.
 """
@@ -26,23 +26,22 @@ def query_offset(causal: int, L: int, S: int) -> int:
     return S - L if causal == 2 else 0
 
 
-def formed(xp, x, *, scale, bias, slopes, causal, work):
-    """``x``'s scores formed as the kernel forms them, in ``x``'s dtype (``x`` itself
-    when there is nothing to form). ``slopes`` has one entry per head (axis -3)."""
+def formed(xp, x, *, scale, bias, slopes, causal):
+    """``x``'s scores formed as the kernel forms them (``x`` itself when there is nothing
+    to form), in ``x``'s dtype. ``slopes`` has one entry per head (axis -3)."""
     if scale == 1.0 and bias is None and slopes is None:
         return x
-    z = xp.astype(x, work)
-    if scale != 1.0:
-        z = z * scale
+    dt = x.dtype
+    z = x * nm.full(xp, scale, dt, x)
     if bias is not None:
-        z = z + xp.astype(bias, work)
+        z = z + xp.astype(bias, dt)
     if slopes is not None:
         L, S = x.shape[-2], x.shape[-1]
         dev = nm.device(x)
-        q = xp.astype(xp.arange(L, device=dev), work) + query_offset(causal, L, S)
-        pos = xp.astype(xp.arange(S, device=dev), work)[None, :] - q[:, None]
-        z = z + xp.astype(slopes, work)[:, None, None] * pos
-    return xp.astype(z, x.dtype)
+        off = query_offset(causal, L, S)
+        pos = xp.arange(S, device=dev)[None, :] - (xp.arange(L, device=dev)[:, None] + off)
+        z = z + xp.astype(slopes, dt)[:, None, None] * xp.astype(pos, dt)
+    return z
 
 
 def keep(xp, x, mask, causal: int):

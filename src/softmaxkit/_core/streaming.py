@@ -34,6 +34,13 @@ class LSEState(NamedTuple):
     sum_lo : array
         The low word of that sum: the sum is ``sum + sum_lo`` to about twice the work
         dtype's precision.
+
+    Examples
+    --------
+    >>> import softmaxkit as sk
+    >>> s = sk.lse_state([0.0, 0.0, 0.0])
+    >>> float(s.max), float(s.sum), float(s.sum_lo)
+    (0.0, 3.0, 0.0)
     """
 
     max: object

@@ -154,7 +154,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
  * sk_attention_f32 / _f64: softmax (flags 0) or log_softmax (SK_LOG) of formed scores,
  * one contiguous row at a time. Row r is query i = r % L of head h = (r / L) % H of batch
  * b = r / (H * L); its entries are
- *   z_j = scale * x_j + bias[b, h, i, j] + slopes[h] * (j - q)   (rounded once to T)
+ *   z_j = scale * x_j + bias[b, h, i, j] + slopes[h] * (j - q)
+ * formed in T (scale and slopes rounded to T), one rounding per operation in that order
  * with q = i (causal 0 or 1) or i + n - L (causal 2), -inf where mask[b, h, i, j] == 0,
  * and j > q removed when causal != 0 (they get 0; -inf for log). With scale 1 and no
  * bias or slopes the row is x itself, divided by temperature as sk_softmax does. A sink
