@@ -71,6 +71,17 @@ def _samples():
             ("fenchel_young", (x, torch.softmax(dy, 1).detach(), 1, "entmax15", 1.5, 50,
                                None, None, 0.0, "sum")),
         ]
+        scores = _randn(2, 3, 4, 5, dtype=dtype, seed=4).requires_grad_()
+        bias = _randn(4, 5, dtype=dtype, seed=5).requires_grad_()
+        slopes = torch.tensor([0.5, 0.25, 0.125], dtype=dtype, requires_grad=True)
+        sinks = _randn(3, 1, dtype=dtype, seed=6).requires_grad_()
+        keep = torch.rand(2, 1, 4, 5, generator=torch.Generator().manual_seed(7)) > 0.3
+        out += [
+            ("attention_softmax", (scores, 0.5, None, bias, 1, slopes, sinks)),
+            ("attention_softmax", (scores, 1.0, keep, None, 2, None, None)),
+            ("attention_softmax", (x, 0.7, None, None, 0, None,
+                                   torch.tensor(0.3, dtype=dtype, requires_grad=True))),
+        ]
     return out
 
 
@@ -100,7 +111,7 @@ def test_gradcheck(name, args):
 
 
 SECOND_ORDER = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
-                "log_softmax_backward"]
+                "log_softmax_backward", "attention_softmax"]
 
 
 @pytest.mark.parametrize("name,args", [s for s in SAMPLES if s[1][0].dtype == F64
@@ -497,3 +508,31 @@ def test_sparse_modules_equal_the_entmax_package():
         torch.testing.assert_close(mine, ref, rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(torch.autograd.grad(mine.sum(), x)[0],
                                    torch.autograd.grad(ref.sum(), x)[0], rtol=0, atol=1e-10)
+
+
+def test_attention_softmax_operator_equals_sdpa_and_its_gradients():
+    F = torch.nn.functional
+    B, H, L, S, D = 2, 3, 5, 5, 4
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(B, H, L, D, dtype=F64, generator=gen, requires_grad=True)
+    k = torch.randn(B, H, S, D, dtype=F64, generator=gen, requires_grad=True)
+    bias = torch.randn(L, S, dtype=F64, generator=gen, requires_grad=True)
+    eye = torch.eye(S, dtype=F64).expand(B, H, S, S)
+    ref = F.scaled_dot_product_attention(q, k, eye, attn_mask=bias)
+    w = torch.randn(ref.shape, dtype=F64, generator=gen)
+    want = torch.autograd.grad((ref * w).sum(), (q, k, bias))
+    got_w = skt.attention_softmax(q @ k.transpose(-1, -2), scale=D ** -0.5, bias=bias)
+    torch.testing.assert_close(got_w, ref)
+    got = torch.autograd.grad((got_w * w).sum(), (q, k, bias))
+    for g, r in zip(got, want):
+        torch.testing.assert_close(g, r)
+    # the plain call on tensors that record gradients takes the operator
+    scores = (q @ k.transpose(-1, -2)).detach().requires_grad_()
+    y = sk.attention_softmax(scores, causal=True, sink=0.5)
+    assert "softmaxkit_attention_softmax" in y.grad_fn.name()
+    y.backward(w)
+    ref = torch.softmax(torch.cat([scores.masked_fill(torch.ones(L, S).triu(1).bool(),
+                                                      float("-inf")),
+                                   torch.full((B, H, L, 1), 0.5, dtype=F64)], -1), -1)
+    torch.testing.assert_close(scores.grad, torch.autograd.grad(
+        (ref[..., :S] * w).sum(), scores)[0])

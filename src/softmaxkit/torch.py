@@ -31,6 +31,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, is_floating_point, nn
 
+from ._api import attention as _att
 from ._frameworks import torch_ops as _ops
 from ._frameworks.torch_ops import OPERATORS
 
@@ -38,7 +39,7 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
            "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss",
            "sparsemax", "entmax15", "entmax_bisect", "sparsemax_loss", "entmax15_loss",
            "entmax_bisect_loss", "Sparsemax", "Entmax15", "EntmaxBisect", "SparsemaxLoss",
-           "Entmax15Loss", "EntmaxBisectLoss"]
+           "Entmax15Loss", "EntmaxBisectLoss", "attention_softmax"]
 
 
 _dims = _ops._dims
@@ -441,3 +442,29 @@ class EntmaxBisectLoss(SparsemaxLoss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return _fy(self._kind, input, target, self._alpha, self.n_iter, self.weight,
                    self.ignore_index, self.reduction, self.label_smoothing)
+
+
+# ------------------------------------------------------------------ attention scores
+
+
+def attention_softmax(scores: Tensor, *, scale: float = 1.0, mask: Tensor | None = None,
+                      bias: Tensor | None = None, causal: bool | str = False,
+                      alibi_slopes: Tensor | None = None,
+                      sink: float | Tensor | None = None) -> Tensor:
+    """The attention weights (``torch.ops.softmaxkit.attention_softmax``, see
+    :func:`softmaxkit.attention_softmax`), with autograd for the scores, ``bias``,
+    ``alibi_slopes`` and ``sink`` (gpt-oss's learned sinks).
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.attention_softmax(torch.zeros(3, 3), causal=True)
+    tensor([[1.0000, 0.0000, 0.0000],
+            [0.5000, 0.5000, 0.0000],
+            [0.3333, 0.3333, 0.3333]])
+    """
+    mode = _att.causal_mode("attention_softmax", causal)
+    if sink is not None and not isinstance(sink, Tensor):
+        sink = torch.tensor(float(sink), dtype=scores.dtype)
+    return _ops.attention_softmax(scores, _att.scale_value("attention_softmax", scale), mask,
+                                  bias, mode, alibi_slopes, sink)

@@ -15,17 +15,19 @@ from .._core import validation as v
 from .dispatch import backend_of, native_route
 from .family import sink_input
 
-__all__ = ["attention_softmax"]
+__all__ = ["attention_softmax", "causal_mode", "scale_value"]
 
 
-def _scale(fname: str, scale) -> float:
+def scale_value(fname: str, scale) -> float:
+    """``scale`` as a finite float (the error names it otherwise)."""
     if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real) or \
             not math.isfinite(float(scale)):
         raise ValueError(f"{fname}: 'scale' must be a finite number, got {scale!r}")
     return float(scale)
 
 
-def _causal(fname: str, causal) -> int:
+def causal_mode(fname: str, causal) -> int:
+    """``causal`` as the kernel's mode: 0 none, 1 top-left, 2 bottom-right."""
     key = bool(causal) if isinstance(causal, (bool, np.bool_)) else causal
     if not isinstance(key, (bool, str)) or key not in att.CAUSAL:
         raise ValueError(f"{fname}: 'causal' must be False, True, 'top_left' or "
@@ -137,8 +139,8 @@ def attention_softmax(
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)) or \
             axis not in (-1, x.ndim - 1):
         raise ValueError(f"{fname}: 'axis' must be the last axis (-1), got {axis!r}")
-    s = _scale(fname, scale)
-    c = _causal(fname, causal)
+    s = scale_value(fname, scale)
+    c = causal_mode(fname, causal)
     ns = np if xp is None else xp
     if xp is None:
         m = v.mask(fname, mask, x.shape, name="mask") if mask is not None else None

@@ -16,14 +16,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._api import dispatch, family, gradients, losses, sparse
+from .._api import attention, dispatch, family, gradients, losses, sparse
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
 from .._core import validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
            "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "entmax",
-           "entmax_backward", "fenchel_young", "OPERATORS"]
+           "entmax_backward", "fenchel_young", "attention_softmax", "OPERATORS"]
 
 _NS = "softmaxkit"
 
@@ -377,9 +377,78 @@ def _fy_grad(ctx, g_loss, g_grad):
 fenchel_young.register_autograd(_fy_grad, setup_context=_fy_setup)
 
 #: name -> operator, every operator this module registers
+# ----------------------------------------------------------- attention scores
+
+
+_CAUSAL = {0: False, 1: True, 2: "bottom_right"}
+
+
+@torch.library.custom_op(f"{_NS}::attention_softmax", mutates_args=())
+def attention_softmax(scores: Tensor, scale: float, mask: Tensor | None, bias: Tensor | None,
+                      causal: int, alibi_slopes: Tensor | None,
+                      sink: Tensor | None) -> Tensor:
+    """:func:`softmaxkit.attention_softmax` (``causal``: 0 none, 1 top-left, 2
+    bottom-right); differentiable in the scores, ``bias``, ``alibi_slopes`` and ``sink``."""
+    if causal not in _CAUSAL:
+        raise ValueError(f"softmaxkit::attention_softmax: causal must be 0, 1 or 2, got "
+                         f"{causal!r}")
+    return _like(attention.attention_softmax(
+        scores, scale=scale, mask=mask, bias=bias, causal=_CAUSAL[causal],
+        alibi_slopes=alibi_slopes, sink=sink), scores)
+
+
+attention_softmax.register_fake(
+    lambda scores, scale, mask, bias, causal, alibi_slopes, sink: torch.empty_like(scores))
+
+
+def _attention_setup(ctx, inputs, output):
+    scores, ctx.scale, _, bias, ctx.causal, slopes, sink = inputs
+    ctx.bias_shape = None if bias is None else bias.shape
+    ctx.slopes_shape = None if slopes is None else slopes.shape
+    ctx.sink_shape = None if sink is None else sink.shape
+    ctx.save_for_backward(output)
+
+
+def _sum_to(g: Tensor, shape) -> Tensor:
+    """``g`` summed down to ``shape``, which broadcasts to it."""
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(dim=tuple(range(extra)))
+    dims = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    return (g.sum(dim=dims, keepdim=True) if dims else g).reshape(shape)
+
+
+def _attention_grad(ctx, g):
+    (y,) = ctx.saved_tensors
+    gz = softmax_backward(y, g, [-1], 1.0)  # the gradient of the formed scores
+    need = ctx.needs_input_grad
+    d_scores = gz * ctx.scale if need[0] else None
+    d_bias = _sum_to(gz, ctx.bias_shape) if need[3] else None
+    d_slopes = None
+    if need[5]:
+        L, S = (y.shape[-2] if y.ndim >= 2 else 1), y.shape[-1]
+        off = S - L if ctx.causal == 2 else 0
+        rel = (torch.arange(S, device=y.device)[None, :]
+               - torch.arange(L, device=y.device)[:, None] - off).to(y.dtype)
+        per = (gz * rel).reshape(y.shape)
+        per = per.sum(dim=tuple(i for i in range(y.ndim) if i != y.ndim - 3)) \
+            if y.ndim >= 3 else per.sum().reshape(1)
+        d_slopes = _sum_to(per, ctx.slopes_shape)
+    d_sink = None
+    if need[6]:
+        # d p_ij / d sink = -p_ij * p_sink, p_sink = 1 - sum_j p_ij
+        d = -(1 - y.sum(-1)).clamp(min=0) * (g * y).sum(-1)
+        d_sink = _sum_to(d, ctx.sink_shape)
+    return d_scores, None, None, d_bias, None, d_slopes, d_sink
+
+
+attention_softmax.register_autograd(_attention_grad, setup_context=_attention_setup)
+
+
 OPERATORS = {op._name: op for op in (
     softmax, log_softmax, softmin, logsumexp, softmax_backward, log_softmax_backward,
-    cross_entropy, linear_cross_entropy, entmax, entmax_backward, fenchel_young)}
+    cross_entropy, linear_cross_entropy, entmax, entmax_backward, fenchel_young,
+    attention_softmax)}
 
 
 # ------------------------------------- the public functions' calls that record gradients
@@ -417,6 +486,24 @@ def _xent(a):
                          True)[0]
 
 
+def _attention(a):
+    scores = a["scores"]
+    args = {}
+    for name in ("mask", "bias", "alibi_slopes", "sink"):
+        value = a.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and name == "sink":
+            value = torch.tensor(float(value), dtype=scores.dtype)
+        if value is not None and not isinstance(value, Tensor):
+            return NotImplemented  # lists and the like: the array-API path converts them
+        args[name] = value
+    causal = attention.causal_mode("attention_softmax", a.get("causal", False))
+    scale = attention.scale_value("attention_softmax", a.get("scale", 1.0))
+    if args["mask"] is not None and args["mask"].dtype != torch.bool:
+        return NotImplemented  # the array-API path raises the dtype error
+    return attention_softmax(scores, scale, args["mask"], args["bias"], causal,
+                             args["alibi_slopes"], args["sink"])
+
+
 # operation -> (the operator's call from the bound arguments, the arguments that must
 # keep their defaults for the operator to apply)
 _AUTOGRAD = {
@@ -427,6 +514,7 @@ _AUTOGRAD = {
     "softmin": (lambda a: _family(softmin, a), {"where": None, "out": None, "dtype": None}),
     "logsumexp": (_lse, {"b": None, "where": None, "return_sign": False, "sink": None}),
     "cross_entropy": (_xent, {"where": None, "return_grad": False, "grad_out": None}),
+    "attention_softmax": (_attention, {"out": None, "axis": -1}),
 }
 
 
