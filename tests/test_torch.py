@@ -82,6 +82,15 @@ def _samples():
             ("attention_softmax", (x, 0.7, None, None, 0, None,
                                    torch.tensor(0.3, dtype=dtype, requires_grad=True))),
         ]
+        offsets = torch.tensor([0, 1, 1, 4])
+        seg_y = torch.softmax(x[:, :1], 0).detach()
+        out += [
+            ("segment_softmax", (x, offsets, False)),
+            ("segment_softmax", (xt, torch.tensor([0, 3, xt.shape[0]]), True)),
+            ("segment_softmax_backward", (seg_y, dy[:, :1].detach(), offsets, False)),
+            ("logcumsumexp", (x, 1, False)), ("logcumsumexp", (xt, 0, True)),
+            ("logcumsumexp_backward", (x.detach(), dy.detach(), 1, False)),
+        ]
     return out
 
 
@@ -101,9 +110,9 @@ def test_opcheck(name, args):
 @pytest.mark.parametrize("name,args", [s for s in SAMPLES if s[1][0].dtype == F64],
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_gradcheck(name, args):
-    if name == "entmax_backward":
-        pytest.skip("a backward operator without a derivative of its own (the sparse maps "
-                    "have no second derivative here)")
+    if name in ("entmax_backward", "segment_softmax_backward", "logcumsumexp_backward"):
+        pytest.skip("a backward operator without a derivative of its own (the sparse maps, "
+                    "segments and the scan have no second derivative here)")
     op = skt.OPERATORS[name]
     first = (lambda *a: op(*a)[0]) if name in ("cross_entropy", "linear_cross_entropy",
                                                 "fenchel_young") else op
@@ -536,3 +545,21 @@ def test_attention_softmax_operator_equals_sdpa_and_its_gradients():
                                    torch.full((B, H, L, 1), 0.5, dtype=F64)], -1), -1)
     torch.testing.assert_close(scores.grad, torch.autograd.grad(
         (ref[..., :S] * w).sum(), scores)[0])
+
+
+def test_segments_and_the_scan_take_their_operators_with_gradients():
+    x = torch.randn(7, 2, dtype=F64, requires_grad=True)
+    offsets = torch.tensor([0, 3, 3, 7])
+    y = sk.segment_softmax(x, offsets=offsets)
+    assert "segment_softmax" in y.grad_fn.name()
+    w = torch.randn(7, 2, dtype=F64)
+    (gx,) = torch.autograd.grad((y * w).sum(), x)
+    ref = torch.cat([torch.softmax(x[0:3], 0), torch.softmax(x[3:7], 0)])
+    torch.testing.assert_close(y, ref)
+    torch.testing.assert_close(gx, torch.autograd.grad((ref * w).sum(), x)[0])
+    z = sk.logcumsumexp(x, axis=0, reverse=True)
+    assert "logcumsumexp" in z.grad_fn.name()
+    ref = torch.logcumsumexp(x.flip(0), 0).flip(0)
+    torch.testing.assert_close(z, ref)
+    torch.testing.assert_close(torch.autograd.grad((z * w).sum(), x)[0],
+                               torch.autograd.grad((ref * w).sum(), x)[0])

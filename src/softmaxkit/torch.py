@@ -39,7 +39,8 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
            "linear_cross_entropy", "Softmax", "LogSoftmax", "Softmin", "CrossEntropyLoss",
            "sparsemax", "entmax15", "entmax_bisect", "sparsemax_loss", "entmax15_loss",
            "entmax_bisect_loss", "Sparsemax", "Entmax15", "EntmaxBisect", "SparsemaxLoss",
-           "Entmax15Loss", "EntmaxBisectLoss", "attention_softmax"]
+           "Entmax15Loss", "EntmaxBisectLoss", "attention_softmax", "segment_softmax",
+           "logcumsumexp"]
 
 
 _dims = _ops._dims
@@ -468,3 +469,30 @@ def attention_softmax(scores: Tensor, *, scale: float = 1.0, mask: Tensor | None
         sink = torch.tensor(float(sink), dtype=scores.dtype)
     return _ops.attention_softmax(scores, _att.scale_value("attention_softmax", scale), mask,
                                   bias, mode, alibi_slopes, sink)
+
+
+def segment_softmax(input: Tensor, offsets: Tensor, *, log: bool = False) -> Tensor:
+    """Softmax (``log``: log-softmax) within the CSR segments ``offsets`` of the first
+    dimension (``torch.ops.softmaxkit.segment_softmax``, see
+    :func:`softmaxkit.segment_softmax`), with autograd.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.segment_softmax(torch.tensor([0.0, 0.0, 3.0]), torch.tensor([0, 2, 3]))
+    tensor([0.5000, 0.5000, 1.0000])
+    """
+    return _ops.segment_softmax(input, offsets, bool(log))
+
+
+def logcumsumexp(input: Tensor, dim: int = -1, *, reverse: bool = False) -> Tensor:
+    """The cumulative log-sum-exp along ``dim`` (``torch.ops.softmaxkit.logcumsumexp``, see
+    :func:`softmaxkit.logcumsumexp`), with autograd.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> skt.logcumsumexp(torch.zeros(3, dtype=torch.float64))
+    tensor([0.0000, 0.6931, 1.0986], dtype=torch.float64)
+    """
+    return _ops.logcumsumexp(input, int(dim), bool(reverse))

@@ -16,14 +16,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._api import attention, dispatch, family, gradients, losses, sparse
+from .._api import attention, dispatch, family, gradients, losses, segments, sparse, streaming
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
 from .._core import validation as v
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
            "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "entmax",
-           "entmax_backward", "fenchel_young", "attention_softmax", "OPERATORS"]
+           "entmax_backward", "fenchel_young", "attention_softmax", "segment_softmax",
+           "logcumsumexp", "OPERATORS"]
 
 _NS = "softmaxkit"
 
@@ -445,10 +446,75 @@ def _attention_grad(ctx, g):
 attention_softmax.register_autograd(_attention_grad, setup_context=_attention_setup)
 
 
+# ------------------------------------------------------- segments and the scan
+
+
+@torch.library.custom_op(f"{_NS}::segment_softmax", mutates_args=())
+def segment_softmax(x: Tensor, offsets: Tensor, log: bool = False) -> Tensor:
+    """:func:`softmaxkit.segment_softmax` (``log``: :func:`segment_log_softmax`) over the
+    CSR ``offsets`` of the first dimension."""
+    fn = segments.segment_log_softmax if log else segments.segment_softmax
+    return _like(fn(x, offsets=offsets), x)
+
+
+@torch.library.custom_op(f"{_NS}::segment_softmax_backward", mutates_args=())
+def segment_softmax_backward(y: Tensor, dy: Tensor, offsets: Tensor,
+                             log: bool = False) -> Tensor:
+    fn = segments.segment_log_softmax_backward if log else segments.segment_softmax_backward
+    return _like(fn(y, dy, offsets=offsets), y)
+
+
+segment_softmax.register_fake(lambda x, offsets, log=False: torch.empty_like(x))
+segment_softmax_backward.register_fake(lambda y, dy, offsets, log=False: torch.empty_like(y))
+
+
+def _segment_setup(ctx, inputs, output):
+    ctx.log = inputs[2]
+    ctx.save_for_backward(output, inputs[1])
+
+
+def _segment_grad(ctx, g):
+    y, offsets = ctx.saved_tensors
+    return segment_softmax_backward(y, g, offsets, ctx.log), None, None
+
+
+# the backward operators have no derivative of their own (as entmax_backward)
+segment_softmax.register_autograd(_segment_grad, setup_context=_segment_setup)
+
+
+@torch.library.custom_op(f"{_NS}::logcumsumexp", mutates_args=())
+def logcumsumexp(x: Tensor, dim: int, reverse: bool = False) -> Tensor:
+    """:func:`softmaxkit.logcumsumexp` along ``dim``."""
+    return _like(streaming.logcumsumexp(x, dim, reverse=reverse), x)
+
+
+@torch.library.custom_op(f"{_NS}::logcumsumexp_backward", mutates_args=())
+def logcumsumexp_backward(x: Tensor, dy: Tensor, dim: int, reverse: bool = False) -> Tensor:
+    return _like(streaming.logcumsumexp_backward(x, dy, dim, reverse=reverse), x)
+
+
+logcumsumexp.register_fake(lambda x, dim, reverse=False: torch.empty_like(x))
+logcumsumexp_backward.register_fake(lambda x, dy, dim, reverse=False: torch.empty_like(x))
+
+
+def _lcse_setup(ctx, inputs, output):
+    ctx.dim, ctx.reverse = inputs[1], inputs[2]
+    ctx.save_for_backward(inputs[0])
+
+
+def _lcse_grad(ctx, g):
+    (x,) = ctx.saved_tensors
+    return logcumsumexp_backward(x, g, ctx.dim, ctx.reverse), None, None
+
+
+logcumsumexp.register_autograd(_lcse_grad, setup_context=_lcse_setup)
+
+
 OPERATORS = {op._name: op for op in (
     softmax, log_softmax, softmin, logsumexp, softmax_backward, log_softmax_backward,
     cross_entropy, linear_cross_entropy, entmax, entmax_backward, fenchel_young,
-    attention_softmax)}
+    attention_softmax, segment_softmax, segment_softmax_backward, logcumsumexp,
+    logcumsumexp_backward)}
 
 
 # ------------------------------------- the public functions' calls that record gradients
@@ -504,6 +570,24 @@ def _attention(a):
                              args["alibi_slopes"], args["sink"])
 
 
+def _segments(log):
+    def call(a):
+        offsets = a.get("offsets")
+        if not isinstance(offsets, Tensor) or a.get("segment_ids") is not None or \
+                a.get("num_segments") is not None:
+            return NotImplemented  # ids and lists: the NumPy path (which raises for them)
+        return segment_softmax(a["x"], offsets, log)
+    return call
+
+
+def _lcse(a):
+    axis = a.get("axis", -1)
+    if isinstance(axis, (tuple, list)) or axis is None:
+        return NotImplemented  # the array-API path raises the error
+    (axis,) = v.axes_tuple("logcumsumexp", axis, a["x"].ndim)
+    return logcumsumexp(a["x"], axis, bool(a.get("reverse", False)))
+
+
 # operation -> (the operator's call from the bound arguments, the arguments that must
 # keep their defaults for the operator to apply)
 _AUTOGRAD = {
@@ -515,6 +599,9 @@ _AUTOGRAD = {
     "logsumexp": (_lse, {"b": None, "where": None, "return_sign": False, "sink": None}),
     "cross_entropy": (_xent, {"where": None, "return_grad": False, "grad_out": None}),
     "attention_softmax": (_attention, {"out": None, "axis": -1}),
+    "segment_softmax": (_segments(False), {}),
+    "segment_log_softmax": (_segments(True), {}),
+    "logcumsumexp": (_lcse, {"out": None, "dtype": None}),
 }
 
 
