@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -185,3 +186,17 @@ def pytest_configure(config):
         return
     config.addinivalue_line("filterwarnings",
                             "ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def readme_contract_tests(marker: str) -> set[str]:
+    """The test names the README's contract list after ``<!-- marker -->`` names (each
+    line must name at least one)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split(f"<!-- {marker} -->")[1].split("\n\n")[0].strip()
+    named = set()
+    for line in block.splitlines():
+        assert line.startswith("- "), line
+        tests = [t for t in line.split("`") if t.startswith("test_")]
+        assert tests, f"a contract line names no test: {line}"
+        named.update(tests)
+    return named

@@ -3,10 +3,9 @@ composition (reference), an independent float64 formula and PyTorch's attention.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import readme_contract_tests
 
 import softmaxkit as sk
 
@@ -231,15 +230,7 @@ def test_the_readme_contract_names_these_tests():
     import test_segments
     import test_streaming
 
-    root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    block = readme.split("<!-- attention contract -->")[1].split("\n\n")[0].strip()
-    named = set()
-    for line in block.splitlines():
-        assert line.startswith("- "), line
-        tests = [t for t in line.split("`") if t.startswith("test_")]
-        assert tests, f"a contract line names no test: {line}"
-        named.update(tests)
+    named = readme_contract_tests("attention contract")
     here = {name for module in (globals(), vars(test_streaming), vars(test_segments))
             for name in module if name.startswith("test_")}
     assert named <= here, named - here

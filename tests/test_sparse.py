@@ -12,6 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from conftest import readme_contract_tests
 
 import softmaxkit as sk
 
@@ -362,17 +363,7 @@ def test_losses_equal_the_entmax_package(ent):
 
 
 def test_the_readme_contract_names_these_tests():
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    block = readme.split("<!-- sparse contract -->")[1].split("\n\n")[0].strip()
-    named = set()
-    for line in block.splitlines():
-        assert line.startswith("- "), line
-        tests = [t for t in line.split("`") if t.startswith("test_")]
-        assert tests, f"a contract line names no test: {line}"
-        named.update(tests)
+    named = readme_contract_tests("sparse contract")
     here = {name for name in globals() if name.startswith("test_")}
     assert named <= here, named - here
 

@@ -495,6 +495,17 @@ def _kernel_dtype(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
+def _delivered(y: np.ndarray, out, written: bool, dtype) -> np.ndarray:
+    """A kernel's result ``y`` as the caller gets it: in ``out`` (copied there unless the
+    kernel ``written`` it already), else in ``dtype`` (float16 beyond its range: inf)."""
+    with np.errstate(over="ignore"):
+        if out is not None:
+            if not written:
+                np.copyto(out, y, casting="unsafe")
+            return out
+        return y if y.dtype == dtype else y.astype(dtype)
+
+
 def _elements(a: np.ndarray, dims: int) -> list[int]:
     """The last ``dims`` strides of ``a`` in elements (0 where broadcast)."""
     return [s // a.itemsize for s in a.strides[a.ndim - dims:]]
@@ -545,16 +556,7 @@ def attention(x, *, scale, bias, mask, slopes, causal, sink, log=False, temperat
             _config.get_num_threads())
         if status:
             raise _STATUS[status]("attention kernel failed")
-    y = y4.reshape(shape)
-    if out is not None:
-        if not direct:
-            with np.errstate(over="ignore"):
-                np.copyto(out, y, casting="unsafe")
-        return out
-    if y.dtype != res_dtype:
-        with np.errstate(over="ignore"):
-            return y.astype(res_dtype)
-    return y
+    return _delivered(y4.reshape(shape), out, direct, res_dtype)
 
 
 def softmax_sink(x, axes, sink, *, temperature=1.0, where=None, log=False, out=None):
@@ -621,15 +623,7 @@ def logcumsumexp(x, axis, reverse=False, out=None):
                                    1 if reverse else 0, _config.get_num_threads())
         if status:
             raise _STATUS[status]("logcumsumexp kernel failed")
-    if out is not None:
-        if y is not out:
-            with np.errstate(over="ignore"):
-                np.copyto(out, y, casting="unsafe")
-        return out
-    if y.dtype != res_dtype:
-        with np.errstate(over="ignore"):
-            return y.astype(res_dtype)
-    return y
+    return _delivered(y, out, y is out, res_dtype)
 
 
 def lse_state(x, axes, where=None):
