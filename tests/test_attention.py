@@ -234,3 +234,35 @@ def test_the_readme_contract_names_these_tests():
     here = {name for module in (globals(), vars(test_streaming), vars(test_segments))
             for name in module if name.startswith("test_")}
     assert named <= here, named - here
+
+
+@pytest.mark.parametrize("causal", [False, True, "bottom_right"])
+def test_backward_equals_pytorchs_autograd_of_the_composition(causal):
+    torch = pytest.importorskip("torch")
+    B, H, L, S = 2, 3, 4, 6
+    x = torch.from_numpy(RNG.normal(size=(B, H, L, S))).requires_grad_()
+    bias = torch.from_numpy(RNG.normal(size=(L, S))).requires_grad_()
+    slopes = torch.tensor([0.5, 0.25, 0.125], dtype=torch.float64, requires_grad=True)
+    sink = torch.from_numpy(RNG.normal(size=(H, 1))).requires_grad_()
+    off = S - L if causal == "bottom_right" else 0
+    rel = (torch.arange(S)[None, :] - torch.arange(L)[:, None] - off).double()
+    z = 0.3 * x + bias + slopes[:, None, None] * rel
+    if causal:
+        z = z.masked_fill(rel > 0, float("-inf"))
+    full = torch.cat([z, sink.expand(B, H, L)[..., None]], -1)
+    w = torch.softmax(full, -1)[..., :S]
+    dy = torch.from_numpy(RNG.normal(size=(B, H, L, S)))
+    want = torch.autograd.grad((w * dy).sum(), (x, bias, slopes, sink))
+    weights = sk.attention_softmax(x.detach().numpy(), scale=0.3, bias=bias.detach().numpy(),
+                                   causal=causal, alibi_slopes=slopes.detach().numpy(),
+                                   sink=sink.detach().numpy())
+    np.testing.assert_allclose(weights, w.detach().numpy(), rtol=1e-12, atol=1e-15)
+    got = sk.attention_softmax_backward(weights, dy.numpy(), scale=0.3,
+                                        bias=bias.detach().numpy(), causal=causal,
+                                        alibi_slopes=slopes.detach().numpy(),
+                                        sink=sink.detach().numpy())
+    for g, r in zip(got, want):
+        assert g.shape == tuple(r.shape)
+        np.testing.assert_allclose(g, r.numpy(), rtol=1e-10, atol=1e-12)
+    only = sk.attention_softmax_backward(weights, dy.numpy(), scale=0.3)
+    np.testing.assert_array_equal(only, got[0])

@@ -129,6 +129,9 @@ CALLS = {
     "attention_softmax": lambda a: sk.attention_softmax(
         a(X[None, :, :4]), scale=0.5, causal=True, bias=a(DY[:, :4]),
         alibi_slopes=a(np.array([0.25])), sink=a(X[:, :1].T)),
+    "attention_softmax_backward": lambda a: sk.attention_softmax_backward(
+        a(Y[None, :, :4] / 2), a(DY[None, :, :4]), scale=0.5, causal=True,
+        bias=a(DY[:, :4]), alibi_slopes=a(np.array([0.25])), sink=a(X[:, :1].T)),
     "logcumsumexp": lambda a: sk.logcumsumexp(a(X * 20), axis=0, reverse=True),
     "logcumsumexp_backward": lambda a: sk.logcumsumexp_backward(a(X), a(DY)),
     "lse_state": lambda a: tuple(sk.lse_state(a(X), axis=1)),
@@ -162,6 +165,7 @@ def test_every_backend_module_has_the_operations_it_claims():
              "entmax_loss": "fenchel_young"}
     composed = {"logsumexp_backward": "logsumexp", "smooth_max_backward": "softmax",
                 "attention_softmax": "attention", "logcumsumexp_backward": "logcumsumexp",
+                "attention_softmax_backward": "softmax_vjp",
                 "lse_state": "lse_state", "lse_merge": "lse_merge", "lse_finalize": None,
                 "softmax_merge": "lse_merge", "segment_softmax": "segments",
                 "segment_log_softmax": "segments", "segment_logsumexp": "segments",

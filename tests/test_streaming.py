@@ -169,3 +169,22 @@ def test_logcumsumexp_backward(reverse):
     y = torch.logcumsumexp(t.flip(-1), -1).flip(-1) if reverse else torch.logcumsumexp(t, -1)
     y.backward(torch.from_numpy(dy[1:]))
     np.testing.assert_allclose(g[1:], t.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_dask_states_merge_the_blocks_kernels_states():
+    da = pytest.importorskip("dask.array")
+    x = RNG.normal(size=(6, 500)) * 40
+    x[2, 100] = np.inf
+    x[3, :] = -np.inf
+    d = da.from_array(x, chunks=(4, 60))
+    state = sk.lse_state(d, axis=1)
+    assert all(type(a).__module__.startswith("dask") for a in state)
+    got = sk.lse_finalize(sk.LSEState(*(a.compute() for a in state)))
+    want = sk.logsumexp(x, axis=1)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+    assert _ulps(got[np.isfinite(want)], want[np.isfinite(want)], np.float64) <= 2
+    assert got[2] == np.inf and got[3] == -np.inf
+    s16 = sk.lse_state(da.from_array(x[:2].astype(np.float16), chunks=(1, 100)), axis=(0, 1))
+    assert s16.max.dtype == np.float16
+    np.testing.assert_allclose(float(sk.lse_finalize(sk.LSEState(*(a.compute() for a in s16)))),
+                               float(sk.logsumexp(x[:2].astype(np.float16))), rtol=1e-3)

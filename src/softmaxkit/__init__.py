@@ -5,7 +5,7 @@
 array([0.09003057, 0.24472847, 0.66524096])
 """
 
-from ._api.attention import attention_softmax
+from ._api.attention import attention_softmax, attention_softmax_backward
 from ._api.cs231n import softmax_loss_naive, softmax_loss_vectorized
 from ._api.family import hardmax, log_softmax, logsumexp, smooth_max, softmax, softmin, std_norm
 from ._api.gradients import (
@@ -129,6 +129,7 @@ __all__ = [
     "Sparsemax",
     "SparsemaxLoss",
     "attention_softmax",
+    "attention_softmax_backward",
     "LSEState",
     "logcumsumexp",
     "logcumsumexp_backward",

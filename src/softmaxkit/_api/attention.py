@@ -11,11 +11,13 @@ from numpy.typing import ArrayLike
 
 from .._core import arrays
 from .._core import attention as att
+from .._core import numerics as nm
 from .._core import validation as v
-from .dispatch import backend_of, native_route
+from .dispatch import backend_of, native_route, numpy_result
 from .family import sink_input
+from .gradients import _pair
 
-__all__ = ["attention_softmax", "causal_mode", "scale_value"]
+__all__ = ["attention_softmax", "attention_softmax_backward", "causal_mode", "scale_value"]
 
 
 def scale_value(fname: str, scale) -> float:
@@ -171,3 +173,95 @@ def attention_softmax(
                             out=out)
     res = be.attention(x, scale=s, bias=b, mask=m, slopes=slopes, causal=c, sink=sk_)
     return arrays.finish_out(fname, res, out)
+
+
+@native_route
+def attention_softmax_backward(
+    weights: ArrayLike,
+    dy: ArrayLike,
+    *,
+    scale: float = 1.0,
+    bias: ArrayLike | None = None,
+    causal: bool | str = False,
+    alibi_slopes: ArrayLike | None = None,
+    sink: ArrayLike | None = None,
+):
+    r"""Gradients through :func:`attention_softmax`, from its output ``weights``.
+
+    With ``g = weights * (dy - sum_j dy * weights)`` (the gradient of the formed scores,
+    :func:`softmax_backward`): ``d scores = scale * g``; ``d bias = g`` summed to the
+    bias's shape; ``d slope_h = sum g * (j - q_i)`` over head ``h``'s entries; ``d sink =
+    -p_sink * sum_j dy * weights`` with ``p_sink = 1 - sum_j weights``.
+
+    Parameters
+    ----------
+    weights : array_like
+        The forward's result.
+    dy : array_like
+        The gradient with respect to it (same shape).
+    scale, bias, causal, alibi_slopes, sink
+        As given to the forward (``bias``, ``alibi_slopes`` and ``sink`` for their shapes
+        and to ask for their gradients; their values are not needed).
+
+    Returns
+    -------
+    ndarray or tuple
+        ``d scores`` alone when none of ``bias``, ``alibi_slopes`` and ``sink`` is given;
+        else ``(d scores, d bias, d alibi_slopes, d sink)``, None for those not given.
+        Masked and causally removed entries get 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import softmaxkit as sk
+    >>> w = sk.attention_softmax(np.zeros((2, 2)), causal=True, sink=0.0)
+    >>> d, _, _, ds = sk.attention_softmax_backward(w, np.ones((2, 2)), causal=True,
+    ...                                             sink=0.0)
+    >>> d
+    array([[ 0.25      ,  0.        ],
+           [ 0.11111111,  0.11111111]])
+    >>> ds
+    np.float64(-0.4722222222222222)
+    """
+    fname = "attention_softmax_backward"
+    y, d, xp = _pair(fname, weights, dy, ("weights", "dy"))
+    if y.ndim < 1:
+        raise ValueError(f"{fname}: 'weights' must have at least 1 dimension")
+    ns = np if xp is None else xp
+    s = scale_value(fname, scale)
+    c = causal_mode(fname, causal)
+    last = (y.ndim - 1,)
+    g = backend_of(fname, y, xp).softmax_vjp(y, d, last, temperature=1.0, log=False)
+    if bias is None and alibi_slopes is None and sink is None:
+        return g * s
+    d_bias = d_slopes = d_sink = None
+    if bias is not None:
+        shape = tuple(ns.asarray(bias).shape) if xp is None else tuple(bias.shape)
+        _broadcasts(fname, "bias", np.empty(shape, dtype=bool), y.shape)
+        d_bias = att.unbroadcast(ns, g, shape)
+    if alibi_slopes is not None:
+        heads = y.shape[-3] if y.ndim >= 3 else 1
+        shape = tuple(np.shape(alibi_slopes)) if not hasattr(alibi_slopes, "shape") \
+            else tuple(alibi_slopes.shape)
+        if len(shape) > 1 or (len(shape) == 1 and shape[0] not in (1, heads)):
+            raise ValueError(f"{fname}: 'alibi_slopes' must have one entry per head "
+                             f"({heads}), got shape {shape}")
+        L, S = (y.shape[-2] if y.ndim >= 2 else 1), y.shape[-1]
+        dev = None if xp is None else nm.device(y)
+        off = att.query_offset(c, L, S)
+        rel = ns.astype(ns.arange(S, device=dev)[None, :]
+                        - (ns.arange(L, device=dev)[:, None] + off), g.dtype) \
+            if xp is not None else (np.arange(S)[None, :] - np.arange(L)[:, None] - off)
+        per = ns.reshape(g * rel, tuple(y.shape))
+        if y.ndim >= 3:
+            per = ns.sum(per, axis=tuple(i for i in range(y.ndim) if i != y.ndim - 3))
+        else:
+            per = ns.reshape(ns.sum(per), (1,))
+        d_slopes = att.unbroadcast(ns, per, shape if shape else ())
+    if sink is not None:
+        shape = tuple(sink.shape) if hasattr(sink, "shape") else np.shape(sink)
+        sink_input(fname, xp, sink, y, last)  # checks it broadcasts to the rows
+        d_sink = att.sink_grad(ns, y, d, last, shape, log=False)
+        if xp is None:
+            d_sink = numpy_result(d_sink)
+    return g * s, d_bias, d_slopes, d_sink

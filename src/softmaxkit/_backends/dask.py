@@ -482,11 +482,59 @@ def logcumsumexp(x, axis, reverse=False):
         return cumreduction(scan, np.logaddexp, -np.inf, x, axis=axis, dtype=x.dtype)
 
 
+def _state_dtype(x_dtype):
+    return np.dtype([("m", x_dtype), ("s", np.float64), ("l", np.float64)])
+
+
+def _state_block(block, axis, keepdims, dtype):
+    """A block's log-sum-exp state over ``axis`` (the NumPy backend's kernel), as a
+    structured array with the reduced axes kept."""
+    state = _numpy_backend().lse_state(block, tuple(axis))
+    kept = tuple(1 if i in axis else n for i, n in enumerate(block.shape))
+    out = np.empty(kept, dtype=dtype)
+    out["m"], out["s"], out["l"] = (np.reshape(a, kept) for a in state)
+    return out
+
+
+def _state_combine(parts, axis, keepdims):
+    """The states of the blocks along ``axis`` merged in block order (``lse_merge``)."""
+    axis = tuple(axis)
+    rest = [i for i in range(parts.ndim) if i not in axis]
+    moved = np.transpose(parts, list(axis) + rest)
+    flat = moved.reshape((-1,) + moved.shape[len(axis):])
+    merge = _numpy_backend().lse_merge
+    total = st.LSEState(flat[0]["m"], flat[0]["s"], flat[0]["l"])
+    for k in range(1, flat.shape[0]):
+        total = merge(total, st.LSEState(flat[k]["m"], flat[k]["s"], flat[k]["l"]))
+    kept = tuple(1 if i in axis else n for i, n in enumerate(parts.shape))
+    out = np.empty(kept, dtype=parts.dtype)
+    out["m"], out["s"], out["l"] = (np.reshape(a, kept) for a in total)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
 def lse_state(x, axes, where=None):
-    """The log-sum-exp state over ``axes``, lazily (``_core.streaming`` on Dask's
-    namespace)."""
-    return st.state(_dask_xp(), x, axes, where, nm.work_dtype(x.dtype) if x.dtype.itemsize < 8
-                    else x.dtype)
+    """The log-sum-exp state over ``axes``, lazily: each block's state from the NumPy
+    backend's kernel, the blocks' states merged by ``lse_merge`` in a tree (the same
+    primitives as one NumPy call, so any chunking gives its result within the merge's
+    rounding)."""
+    import dask.array as da
+
+    given = x.dtype
+    if x.dtype == np.float16:
+        x = x.astype(np.float32)  # the blocks' kernels take float32; max is given back
+    if where is not None:
+        x = da.where(where, x, np.array(-np.inf, dtype=x.dtype))
+    shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    if any(x.shape[a] == 0 for a in axes):
+        return st.LSEState(da.full(shape, -np.inf, dtype=x.dtype), da.zeros(shape),
+                           da.zeros(shape))
+    dtype = _state_dtype(x.dtype)
+    red = da.reduction(
+        x, lambda b, axis, keepdims: _state_block(b, axis, keepdims, dtype),
+        _state_combine, combine=_state_combine, axis=axes, keepdims=False, dtype=dtype,
+        concatenate=True, name="lse-state", meta=np.empty((0,) * len(shape), dtype=dtype))
+    m, s, lo = (red.map_blocks(lambda b, f=f: b[f], dtype=dtype[f]) for f in ("m", "s", "l"))
+    return st.LSEState(m.astype(given), s, lo)
 
 
 def lse_merge(a, b):

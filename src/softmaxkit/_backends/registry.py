@@ -66,6 +66,7 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "entmax15_loss": SPARSE_LOSS,
     "entmax_loss": SPARSE_LOSS,
     "attention_softmax": ATTENTION,
+    "attention_softmax_backward": ATTENTION,
     "logcumsumexp": ALL,
     "logcumsumexp_backward": ALL,
     "lse_state": ALL,
