@@ -126,3 +126,14 @@ def test_bad_input_names_the_problem(kwargs, message):
     with pytest.raises((ValueError, TypeError)) as info:
         sk.segment_softmax(np.zeros(3), **kwargs)
     assert message in str(info.value)
+
+
+def test_empty_input_and_empty_segments():
+    assert sk.segment_softmax(np.zeros((0, 3)), offsets=[0, 0]).shape == (0, 3)
+    np.testing.assert_array_equal(sk.segment_logsumexp(np.zeros((0, 2)), offsets=[0, 0, 0]),
+                                  np.full((2, 2), -np.inf))
+    np.testing.assert_array_equal(
+        sk.segment_logsumexp(np.zeros(0), segment_ids=np.zeros(0, int), num_segments=2),
+        [-np.inf, -np.inf])
+    assert sk.segment_softmax_backward(np.zeros((0, 3)), np.zeros((0, 3)),
+                                       offsets=[0]).shape == (0, 3)

@@ -3,6 +3,8 @@ segments, sort the entries by segment when needed, run the backend."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -89,7 +91,7 @@ def _input(fname, x, offsets, segment_ids, num_segments):
 
 def _run(fname, kind, x, offsets, segment_ids, num_segments):
     arr, segs = _input(fname, x, offsets, segment_ids, num_segments)
-    x2 = segs.sorted(arr).reshape(arr.shape[0], -1)
+    x2 = segs.sorted(arr).reshape(arr.shape[0], math.prod(arr.shape[1:]))
     be = backend_of(fname, arr, None)
     res = be.segments(x2, segs.offsets, kind)
     if kind == "logsumexp":
@@ -184,8 +186,8 @@ def _backward(fname, y, dy, offsets, segment_ids, num_segments, *, log):
     d = v.as_float_array(fname, dy, "dy").astype(arr.dtype, copy=False)
     if d.shape != arr.shape:
         raise ValueError(f"{fname}: 'dy' has shape {d.shape}, expected {arr.shape}")
-    ys = segs.sorted(arr).reshape(arr.shape[0], -1)
-    ds = segs.sorted(d).reshape(arr.shape[0], -1)
+    ys = segs.sorted(arr).reshape(arr.shape[0], math.prod(arr.shape[1:]))
+    ds = segs.sorted(d).reshape(arr.shape[0], math.prod(arr.shape[1:]))
     lens = np.diff(segs.offsets)
     where = np.repeat(np.arange(lens.size), lens)
     with np.errstate(invalid="ignore", over="ignore"):
