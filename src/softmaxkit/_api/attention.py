@@ -238,7 +238,7 @@ def attention_softmax_backward(
     if bias is not None:
         shape = tuple(ns.asarray(bias).shape) if xp is None else tuple(bias.shape)
         _broadcasts(fname, "bias", np.empty(shape, dtype=bool), y.shape)
-        d_bias = att.unbroadcast(ns, g, shape)
+        d_bias = nm.unbroadcast(ns, g, shape)
     if alibi_slopes is not None:
         heads = y.shape[-3] if y.ndim >= 3 else 1
         shape = tuple(np.shape(alibi_slopes)) if not hasattr(alibi_slopes, "shape") \
@@ -250,14 +250,13 @@ def attention_softmax_backward(
         dev = None if xp is None else nm.device(y)
         off = att.query_offset(c, L, S)
         rel = ns.astype(ns.arange(S, device=dev)[None, :]
-                        - (ns.arange(L, device=dev)[:, None] + off), g.dtype) \
-            if xp is not None else (np.arange(S)[None, :] - np.arange(L)[:, None] - off)
+                        - (ns.arange(L, device=dev)[:, None] + off), g.dtype)
         per = ns.reshape(g * rel, tuple(y.shape))
         if y.ndim >= 3:
             per = ns.sum(per, axis=tuple(i for i in range(y.ndim) if i != y.ndim - 3))
         else:
             per = ns.reshape(ns.sum(per), (1,))
-        d_slopes = att.unbroadcast(ns, per, shape if shape else ())
+        d_slopes = nm.unbroadcast(ns, per, shape if shape else ())
     if sink is not None:
         shape = tuple(sink.shape) if hasattr(sink, "shape") else np.shape(sink)
         sink_input(fname, xp, sink, y, last)  # checks it broadcasts to the rows

@@ -92,21 +92,4 @@ def sink_grad(xp, y, dy, axes, sink_shape, *, log: bool):
         inner = xp.sum(live, axis=axes, keepdims=True)
         g = -p_sink * inner
     reduced = tuple(int(n) for i, n in enumerate(y.shape) if i not in axes)
-    return unbroadcast(xp, xp.reshape(g, reduced), sink_shape)
-
-
-def unbroadcast(xp, g, shape):
-    """``g`` summed down to ``shape`` (which broadcasts to it)."""
-    shape = tuple(shape)
-    extra = g.ndim - len(shape)
-    if extra:
-        g = xp.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
-    if axes:
-        g = xp.sum(g, axis=axes, keepdims=True)
-    return xp.reshape(g, shape)
-
-
-def no_sink(sink) -> bool:
-    """Whether ``sink`` is absent or the scalar -inf (plain softmax)."""
-    return sink is None or (isinstance(sink, float) and sink == -math.inf)
+    return nm.unbroadcast(xp, xp.reshape(g, reduced), sink_shape)

@@ -108,6 +108,18 @@ def _scale2(xp, a, e: int):
 # ------------------------------------------------------------------- shift and terms
 
 
+def unbroadcast(xp, g, shape):
+    """``g`` summed down to ``shape``, the shape it was broadcast from (a gradient)."""
+    shape = tuple(shape)
+    lead = g.ndim - len(shape)
+    if lead:
+        g = xp.sum(g, axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return xp.reshape(g, shape)
+
+
 def slice_max(xp, x, axes):
     """The maximum over ``axes`` with keepdims; -inf for an empty slice."""
     if xp is np:

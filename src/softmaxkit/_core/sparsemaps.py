@@ -326,15 +326,6 @@ def entmax_nd(xp, x, axes, kind, *, where=None, alpha=None, n_iter=50):
     return xp.astype(_unslice(xp, res, how), dt)
 
 
-def _unbroadcast(xp, g, shape):
-    """Sum ``g`` down to ``shape`` (the shape it was broadcast from)."""
-    lead = g.ndim - len(shape)
-    if lead:
-        g = xp.sum(g, axis=tuple(range(lead)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
-    return xp.sum(g, axis=axes, keepdims=True) if axes else g
-
-
 def entmax_vjp_nd(xp, y, dy, axes, alpha, *, alpha_grad=False):
     """``dx`` from the forward's output ``y`` and the cotangent ``dy`` over ``axes``, and
     with ``alpha_grad`` the gradient of ``alpha`` (its shape; 0-d for a number)."""
@@ -357,7 +348,7 @@ def entmax_vjp_nd(xp, y, dy, axes, alpha, *, alpha_grad=False):
     da = xp.reshape(da, kept)  # the rows are the other axes, in order
     if isinstance(alpha, float):
         return dx, xp.astype(xp.sum(da), dt)
-    return dx, xp.astype(_unbroadcast(xp, da, tuple(alpha.shape)), dt)
+    return dx, xp.astype(nm.unbroadcast(xp, da, tuple(alpha.shape)), dt)
 
 
 def fenchel_young_nd(xp, z, target, ax, *, kind, alpha, n_iter, target_kind, weight,
