@@ -29,7 +29,7 @@ LAYERS = {
     "_cli": 5,
     "_cli.commands": 6,
 }
-PUBLIC_RANK = 7  # softmaxkit, .plot, .datasets, .torch, .jax, .__main__
+PUBLIC_RANK = 7  # softmaxkit, .plot, .datasets, .calibration, .torch, .jax, .__main__
 
 
 def module_name(path: Path) -> str:
@@ -99,7 +99,7 @@ GRAPH = {m: imports(m, p) for m, p in MODULES.items()}
 def test_every_module_is_in_a_layer():
     assert {m for m in MODULES if rank(m) == PUBLIC_RANK} == {
         "softmaxkit", "softmaxkit.plot", "softmaxkit.datasets", "softmaxkit.__main__",
-        "softmaxkit.torch", "softmaxkit.jax"}
+        "softmaxkit.torch", "softmaxkit.jax", "softmaxkit.calibration"}
 
 
 def test_no_import_goes_up_a_layer():

@@ -75,3 +75,18 @@ def test_plot_examples(name):
         result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", ["softmaxkit.calibration", "softmaxkit._api.calibration",
+                                  "softmaxkit._estimators.calibration",
+                                  "softmaxkit._api.attention", "softmaxkit._api.streaming",
+                                  "softmaxkit._api.segments"])
+def test_module_examples(name):
+    import importlib
+
+    if name.startswith("softmaxkit._estimators"):
+        pytest.importorskip("sklearn")
+    with np.printoptions(legacy=False):
+        result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -40,6 +40,19 @@ def test_any_split_merged_in_any_order_equals_one_pass(dtype):
         assert _ulps(got, sk.logsumexp(x, axis=1), dtype) <= 2
 
 
+def test_merged_states_keep_their_shape():
+    # a whole vector's state is 0-d, and so is the merge of two (the kernel's inputs are
+    # made contiguous without turning 0-d into 1-d)
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    for dtype in (np.float32, np.float64):
+        a, b = sk.lse_state(x[:1].astype(dtype)), sk.lse_state(x[1:].astype(dtype))
+        merged = sk.lse_merge(b, a)
+        assert merged.max.shape == merged.sum.shape == merged.sum_lo.shape == ()
+        assert sk.lse_finalize(merged).shape == ()
+    rows = sk.lse_state(np.ones((2, 3)), axis=1)
+    assert sk.lse_merge(rows, a).max.shape == (2,)
+
+
 def test_states_special_values():
     ninf, inf, nan = -np.inf, np.inf, np.nan
     x = np.array([[ninf, ninf], [1.0, inf], [inf, inf], [0.0, nan], [0.0, 1.0]])

@@ -218,8 +218,8 @@ def attention_softmax_backward(
     >>> d, _, _, ds = sk.attention_softmax_backward(w, np.ones((2, 2)), causal=True,
     ...                                             sink=0.0)
     >>> d
-    array([[ 0.25      ,  0.        ],
-           [ 0.11111111,  0.11111111]])
+    array([[0.25      , 0.        ],
+           [0.11111111, 0.11111111]])
     >>> ds
     np.float64(-0.4722222222222222)
     """

@@ -261,8 +261,8 @@ def logcumsumexp(
     >>> import softmaxkit as sk
     >>> sk.logcumsumexp(np.log([1.0, 2.0, 3.0]))  # log([1, 3, 6])
     array([0.        , 1.09861229, 1.79175947])
-    >>> sk.logcumsumexp([0.0, -np.inf, 0.0], reverse=True)
-    array([1.09861229e+00, 0.00000000e+00, 0.00000000e+00])
+    >>> sk.logcumsumexp([0.0, -np.inf, 0.0], reverse=True)  # log([2, 1, 1])
+    array([0.69314718, 0.        , 0.        ])
     """
     fname = "logcumsumexp"
     reverse = v.flag(fname, reverse, "reverse")

@@ -650,7 +650,7 @@ def lse_merge(a, b):
     if a.max.dtype not in (np.float32, np.float64) or a.sum.dtype != np.float64:
         return reference.lse_merge(a, b)
     arrs = np.broadcast_arrays(a.max, a.sum, a.sum_lo, b.max, b.sum, b.sum_lo)
-    arrs = [np.ascontiguousarray(v) for v in arrs]
+    arrs = [np.asarray(v, order="C") for v in arrs]  # ascontiguousarray makes 0-d 1-d
     shape = arrs[0].shape
     m = np.empty(shape, a.max.dtype)
     s, sl = np.empty(shape), np.empty(shape)

@@ -26,6 +26,7 @@ COMMANDS = {
     "entmax": "entmax",
     "train": "train",
     "predict": "predict",
+    "calibrate": "calibrate",
     "demo": "demo",
     "plot": "plot",
 }

@@ -133,7 +133,8 @@ def train(args) -> TrainResult:
     sd = np.where(sd > 0, sd, 1.0)
     Ztr, Zte = (Xtr - mu) / sd, (Xte - mu) / sd
     kwargs = {"random_state": args.random_state, "verbose": 0 if args.quiet else 1,
-              "link": getattr(args, "link", "softmax")}
+              "link": getattr(args, "link", "softmax"),
+              "calibrate": "temperature" if getattr(args, "calibrate", False) else None}
     if args.epochs is not None:
         kwargs["max_epochs"] = args.epochs
     clf = SoftmaxClassifier(**kwargs)

@@ -9,6 +9,7 @@ from types import ModuleType
 # module of this package -> (third-party package it needs, the extra that installs it)
 NEEDS = {
     "softmaxkit._estimators.classifier": ("sklearn", "sklearn"),
+    "softmaxkit._estimators.calibration": ("sklearn", "sklearn"),
 }
 
 
@@ -26,3 +27,8 @@ def load(module: str, what: str) -> ModuleType:
 def classifier() -> ModuleType:
     """``softmaxkit._estimators.classifier`` (SoftmaxClassifier needs scikit-learn)."""
     return load("softmaxkit._estimators.classifier", "SoftmaxClassifier")
+
+
+def calibration() -> ModuleType:
+    """``softmaxkit._estimators.calibration`` (the scalers are scikit-learn estimators)."""
+    return load("softmaxkit._estimators.calibration", "softmaxkit.calibration's scalers")

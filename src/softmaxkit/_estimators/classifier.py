@@ -22,7 +22,7 @@ from .._api.sparse import entmax15, entmax15_loss, sparsemax, sparsemax_loss
 from .._backends import native
 from .._core import config as _config
 from .._core.arrays import is_dask
-from . import classifier_dask, persistence, training
+from . import calibration, classifier_dask, persistence, training
 from .training import Trainer, TrainingState
 
 __all__ = ["SoftmaxClassifier", "softmax_grid_search"]
@@ -82,6 +82,13 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         cross-entropy, or a sparse map with its Fenchel–Young loss
         (:func:`sparsemax_loss`, :func:`entmax15_loss`), whose ``predict_proba`` has exact
         zeros. Dask input trains with "softmax" only.
+    calibrate : {None, "temperature"}, default=None
+        "temperature": hold out ``validation_fraction`` of the data (stratified; the same
+        split as ``early_stopping``'s when both are set), train on the rest, then fit a
+        :class:`~softmaxkit.calibration.TemperatureScaler` on the held-out logits;
+        ``predict_proba`` and ``predict_log_proba`` then use ``logits / temperature_``.
+        Predictions (the argmax) are unchanged. Needs ``link="softmax"`` and NumPy input;
+        ``partial_fit`` keeps the temperature of the last ``fit``.
     n_threads : int or None, default=None
         Threads for the native kernels during ``fit`` (None: the global setting). A
         minibatch's matrix products (fewer than 2**26 multiply-adds: ``batch_size *
@@ -103,6 +110,8 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         The held-out accuracy after each epoch (``early_stopping`` only).
     n_iter_ : int
         Epochs run.
+    temperature_ : float
+        The calibrated temperature (``calibrate="temperature"``; 1.0 otherwise).
 
     Examples
     --------
@@ -118,7 +127,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
                  optimizer="adam", momentum=0.9, lr_schedule="adaptive", early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, tol=1e-4, class_weight=None,
                  fit_intercept=True, warm_start=False, shuffle=True, random_state=None,
-                 verbose=0, n_threads=None, link="softmax"):
+                 verbose=0, n_threads=None, link="softmax", calibrate=None):
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -138,6 +147,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.n_threads = n_threads
         self.link = link
+        self.calibrate = calibrate
 
     @property
     def t_(self) -> int:
@@ -188,6 +198,10 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             if self.link != "softmax":
                 raise ValueError(f"SoftmaxClassifier: link={self.link!r} trains on NumPy "
                                  "arrays; Dask input trains with link='softmax'")
+            if self.calibrate is not None:
+                raise ValueError("SoftmaxClassifier: calibrate='temperature' fits on NumPy "
+                                 "arrays; calibrate a Dask-trained model with "
+                                 "softmaxkit.calibration.TemperatureScaler")
             warm = self.warm_start and hasattr(self, "coef_")
             classes, n_features, state = classifier_dask.fit(
                 params, X, y, sample_weight, previous=self.__dict__.get("_state"),
@@ -246,14 +260,15 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
         train = np.arange(n)
         val = None
-        if self.early_stopping and epochs is None:
+        calibrate = self.calibrate is not None and epochs is None
+        if (self.early_stopping or calibrate) and epochs is None:
             val_mask = np.zeros(n, bool)
             for c in range(k):
                 idx = rng.permutation(np.flatnonzero(y_enc == c))
                 val_mask[idx[: int(round(self.validation_fraction * idx.size))]] = True
             if val_mask.all() or not val_mask.any():
-                raise ValueError("SoftmaxClassifier: too few samples for early_stopping's "
-                                 "validation split")
+                raise ValueError("SoftmaxClassifier: too few samples for the validation "
+                                 "split (early_stopping, calibrate)")
             train, val = np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
 
         # "auto": 1 / (total sample weight), i.e. 1 / n_samples with unit weights; by weight
@@ -312,11 +327,19 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         try:
             with training.blas_threads_for(min(batch, n) * d * k):
                 trainer.run(epochs or self.max_epochs, epoch, sw_total,
-                            score=score if val is not None else None,
+                            score=score if self.early_stopping and val is not None else None,
                             incremental=epochs is not None)
         finally:
             self._publish(state)
             _config.set_num_threads(threads_before)
+        if calibrate:
+            z = np.asarray(X[val] @ state.coef.T, dtype=np.float64)
+            if self.fit_intercept:
+                z += state.intercept
+            self.temperature_, _ = calibration.fit_temperature(
+                z, y_enc[val], sample_weight=sw[val] / np.sum(sw[val]))
+        elif reset:
+            self.temperature_ = 1.0
         return self
 
     # -------------------------------------------------------------------- prediction
@@ -341,8 +364,14 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         z = np.asarray(X @ self.coef_.T) + (self.intercept_ if self.fit_intercept else 0)
         return np.argmax(z, axis=1)
 
+    def _temperature(self):
+        return float(self.__dict__.get("temperature_", 1.0))
+
     def predict_proba(self, X):
-        """Class probabilities: the link (softmax, or a sparse map) of the logits."""
+        """Class probabilities: the link (softmax, or a sparse map) of the logits (divided
+        by ``temperature_`` when calibrated)."""
+        if self.link == "softmax":
+            return softmax(self._logits(X), axis=1, temperature=self._temperature())
         return _LINKS[self.link](self._logits(X), axis=1)
 
     def predict_log_proba(self, X):
@@ -350,7 +379,7 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         ``log(predict_proba)``); for a sparse link the log of its probabilities (-inf
         where they are 0)."""
         if self.link == "softmax":
-            return log_softmax(self._logits(X), axis=1)
+            return log_softmax(self._logits(X), axis=1, temperature=self._temperature())
         p = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(p) if isinstance(p, np.ndarray) else p.map_blocks(np.log)

@@ -62,6 +62,7 @@ def save_model(clf, path: str | os.PathLike) -> None:
         "n_iter": int(getattr(clf, "n_iter_", 0)),
         "loss_curve": [float(v) for v in getattr(clf, "loss_curve_", [])],
         "validation_scores": [float(v) for v in getattr(clf, "validation_scores_", [])],
+        "temperature": float(getattr(clf, "temperature_", 1.0)),
     }
     raw = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     with atomic_write(path) as fh:
@@ -161,6 +162,11 @@ def load_model(cls, path: str | os.PathLike):
     clf.n_iter_ = int(header.get("n_iter", 0))
     clf.loss_curve_ = list(header.get("loss_curve", []))
     clf.validation_scores_ = list(header.get("validation_scores", []))
+    temperature = header.get("temperature", 1.0)  # absent: saved before calibration
+    if not (isinstance(temperature, (int, float)) and 0 < temperature < float("inf")):
+        raise ValueError(f"{p}: the model's temperature must be a finite number > 0, got "
+                         f"{temperature!r}")
+    clf.temperature_ = float(temperature)
     return clf
 
 

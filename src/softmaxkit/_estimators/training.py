@@ -67,6 +67,11 @@ def validate_params(p: dict[str, Any]) -> None:
     _check("lr_schedule", p["lr_schedule"], p["lr_schedule"] in SCHEDULES,
            f"one of {SCHEDULES}")
     _check("link", p["link"], p["link"] in LINKS, f"one of {LINKS}")
+    _check("calibrate", p["calibrate"], p["calibrate"] in (None, "temperature"),
+           'None or "temperature"')
+    if p["calibrate"] is not None and p["link"] != "softmax":
+        raise ValueError(f"SoftmaxClassifier: calibrate={p['calibrate']!r} scales the "
+                         f"softmax's logits; link={p['link']!r} has no temperature to fit")
     _check("validation_fraction", p["validation_fraction"],
            isinstance(p["validation_fraction"], float) and 0 < p["validation_fraction"] < 1,
            "a float in (0, 1)")

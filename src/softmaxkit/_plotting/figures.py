@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._api.attention import attention_softmax
+from .._api.calibration import expected_calibration_error
 from .._api.family import smooth_max, softmax, std_norm
 from .._api.sparse import entmax15, sparsemax
 from .._core.atomic import atomic_write
@@ -37,6 +38,7 @@ __all__ = [
     "softmax_vs_input",
     "softmax_vs_std_norm",
     "sparsemax_vs_softmax",
+    "temperature_scaling",
     "temperature_sweep",
     "weight_templates",
 ]
@@ -757,68 +759,16 @@ def confusion_matrix(y_true, y_pred, *, labels=None, names=None, normalize=False
     return ax
 
 
-def _calibration_bins(y, proba, n_bins, classes):
-    """Top-label calibration: per confidence bin, (mean confidence, accuracy, count)."""
-    proba = real_array("reliability_diagram", proba, "proba")
-    y = np.asarray(y)
-    if proba.ndim != 2 or y.shape != (proba.shape[0],) or proba.shape[0] == 0:
-        raise ValueError(f"reliability_diagram: 'proba' must be (n_samples, n_classes) and 'y' "
-                         f"(n_samples,), got {proba.shape} and {y.shape}")
-    if not np.all((proba >= 0) & (proba <= 1)):
-        raise ValueError("reliability_diagram: 'proba' must hold probabilities in [0, 1]")
-    if int(n_bins) != n_bins or n_bins < 1:
-        raise ValueError(f"reliability_diagram: 'n_bins' must be an integer >= 1, got {n_bins}")
-    classes = np.arange(proba.shape[1]) if classes is None else np.asarray(classes)
-    if classes.shape != (proba.shape[1],):
-        raise ValueError(f"reliability_diagram: 'classes' must have {proba.shape[1]} entries")
-    conf = proba.max(axis=1)
-    correct = classes[proba.argmax(axis=1)] == y
-    # bins (i/n, (i+1)/n]; a confidence of exactly 0 cannot occur (max of a distribution)
-    which = np.clip(np.ceil(conf * n_bins).astype(int) - 1, 0, int(n_bins) - 1)
-    count = np.bincount(which, minlength=int(n_bins))
-    mean_conf = np.bincount(which, conf, minlength=int(n_bins)) / np.maximum(count, 1)
-    accuracy = np.bincount(which, correct, minlength=int(n_bins)) / np.maximum(count, 1)
-    return mean_conf, accuracy, count
-
-
-def expected_calibration_error(y, proba, *, n_bins=10, classes=None):
-    """Expected calibration error of the top-label confidence, in equal-width bins.
-
-    ECE = Σ_b (n_b / n) |accuracy_b − confidence_b| (Guo et al., 2017).
-
-    Parameters
-    ----------
-    y : array_like, (n_samples,)
-        True labels.
-    proba : array_like, (n_samples, n_classes)
-        Predicted probabilities; column j is ``classes[j]``.
-    n_bins : int, optional
-    classes : array_like, optional
-        The label of each column (default: 0 … n_classes - 1).
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> from softmaxkit.plot import expected_calibration_error
-    >>> round(expected_calibration_error([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 12)
-    0.15
-    """
-    mean_conf, accuracy, count = _calibration_bins(y, proba, n_bins, classes)
-    return float(np.sum(count * np.abs(accuracy - mean_conf)) / np.sum(count))
-
-
 def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     """Accuracy against confidence per bin, with the expected calibration error.
 
-    A calibrated classifier's bars follow the diagonal.
+    A calibrated classifier's bars follow the diagonal. The bins and the ECE are those of
+    :func:`softmaxkit.calibration.expected_calibration_error` (equal-width, top-label).
 
     Parameters
     ----------
     y, proba, n_bins, classes
-        As for :func:`expected_calibration_error`.
+        As for :func:`softmaxkit.calibration.expected_calibration_error`.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -832,14 +782,12 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     >>> ax.get_title()
     'Reliability diagram: ECE = 0.1500'
     """
-    mean_conf, accuracy, count = _calibration_bins(y, proba, n_bins, classes)
-    ece = float(np.sum(count * np.abs(accuracy - mean_conf)) / np.sum(count))
+    ece, table = expected_calibration_error(y, proba, n_bins=n_bins, classes=classes,
+                                            return_table=True)
     ax = _axes("reliability_diagram", ax, 1, (5, 6.2))
-    edges = np.linspace(0.0, 1.0, int(n_bins) + 1)
-    used = count > 0
-    ax.bar(edges[:-1][used], accuracy[used], width=1.0 / n_bins, align="edge",
+    ax.bar(table["lower"], table["accuracy"], width=1.0 / n_bins, align="edge",
            edgecolor="k", color="C0", label="accuracy", gid="accuracy")
-    ax.plot(mean_conf[used], accuracy[used], "o", color="C1",
+    ax.plot(table["confidence"], table["accuracy"], "o", color="C1",
             label="accuracy at the bin's mean confidence")
     ax.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
     ax.set_xlim(0, 1)
@@ -851,6 +799,47 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=8,
               frameon=False)
     return ax
+
+
+def temperature_scaling(y, logits, temperature, *, n_bins=10, classes=None, ax=None):
+    """Reliability diagrams of ``softmax(logits)`` and of ``softmax(logits / T)``.
+
+    Temperature scaling (:class:`softmaxkit.calibration.TemperatureScaler`) divides the
+    logits by one number fit on held-out data: the bars move toward the diagonal while
+    the predicted classes, and so the accuracy, stay the same.
+
+    Parameters
+    ----------
+    y : array_like, (n_samples,)
+        True labels.
+    logits : array_like, (n_samples, n_classes)
+    temperature : float
+    n_bins, classes
+        As for :func:`reliability_diagram`.
+    ax : two matplotlib Axes, optional
+
+    Returns
+    -------
+    ndarray of two matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from softmaxkit import plot
+    >>> axes = plot.temperature_scaling([0, 1, 1], [[2.0, 0.0], [0.0, 3.0], [1.0, 0.0]], 2.0)
+    >>> axes[1].get_title()
+    'After, T = 2: ECE = 0.3579'
+    """
+    z = real_array("temperature_scaling", logits, "logits")
+    if z.ndim != 2:
+        raise ValueError(f"temperature_scaling: 'logits' must be (n_samples, n_classes), got "
+                         f"shape {z.shape}")
+    axes = _axes("temperature_scaling", ax, 2, (10, 6.2))
+    for a, t, label in ((axes[0], 1.0, "Before"), (axes[1], temperature, None)):
+        reliability_diagram(y, softmax(z, axis=1, temperature=t), n_bins=n_bins,
+                            classes=classes, ax=a)
+        ece = a.get_title().rsplit("= ", 1)[1]
+        a.set_title(f"{label or f'After, T = {t:.3g}'}: ECE = {ece}")
+    return axes
 
 
 def grid_search_heatmap(results, *, ax=None):

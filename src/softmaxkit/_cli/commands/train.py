@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from ..._api.family import softmax
 from ..base import UsageError, check_output_file, count, fraction
+from ..calibration import report
 from ..dask_cluster import train_on_dask
 from ..training import comparison_table, confusion, save, train
 
@@ -36,6 +38,9 @@ def add_parser(sub) -> None:
     p.add_argument("--save", metavar="FILE", help="write the model (softmaxkit predict reads it)")
     p.add_argument("--compare", action="store_true",
                    help="also fit scikit-learn's LogisticRegression on the same split")
+    p.add_argument("--calibrate", action="store_true",
+                   help="hold out 10%% of the training data, fit a temperature on it, and "
+                   "report calibration on the test split before and after")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -47,9 +52,15 @@ def run(args) -> int:
         if args.link != "softmax":
             raise UsageError(f"--link {args.link} trains in memory; --data and --scheduler "
                              "(Dask) train with softmax")
+        if args.calibrate:
+            raise UsageError("--calibrate fits in memory; with --data or --scheduler, save "
+                             "the model and run 'softmaxkit calibrate' on held-out logits")
         return train_on_dask(args)
     if getattr(args, "labels", None) is not None:
         raise UsageError("--labels goes with --data")
+    if args.calibrate and args.link != "softmax":
+        raise UsageError(f"--calibrate fits a temperature to the softmax; --link {args.link} "
+                         "has none")
     res = train(args)
     clf = res.clf
     print(f"{args.dataset}: {res.n_train} training and {len(res.y_test)} test samples, "
@@ -58,6 +69,14 @@ def run(args) -> int:
     print(comparison_table(res.rows))
     print()
     print(confusion(res.y_test, clf.predict(res.X_test), clf.classes_))
+    if args.calibrate:
+        z = res.X_test @ clf.coef_.T + clf.intercept_
+        print()
+        print(f"temperature: {clf.temperature_:.6g} (fit on a held-out tenth of the "
+              "training split); calibration on the test split:")
+        print()
+        print(report(res.y_test, softmax(z, axis=1), clf.predict_proba(res.X_test),
+                     classes=clf.classes_))
     save(clf, args.save, res.feature_names)
     return 0
 
