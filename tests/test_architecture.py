@@ -99,7 +99,8 @@ GRAPH = {m: imports(m, p) for m, p in MODULES.items()}
 def test_every_module_is_in_a_layer():
     assert {m for m in MODULES if rank(m) == PUBLIC_RANK} == {
         "softmaxkit", "softmaxkit.plot", "softmaxkit.datasets", "softmaxkit.__main__",
-        "softmaxkit.torch", "softmaxkit.jax", "softmaxkit.calibration"}
+        "softmaxkit.torch", "softmaxkit.jax", "softmaxkit.calibration",
+        "softmaxkit.sample"}
 
 
 def test_no_import_goes_up_a_layer():

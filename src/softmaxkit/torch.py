@@ -40,7 +40,7 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
            "sparsemax", "entmax15", "entmax_bisect", "sparsemax_loss", "entmax15_loss",
            "entmax_bisect_loss", "Sparsemax", "Entmax15", "EntmaxBisect", "SparsemaxLoss",
            "Entmax15Loss", "EntmaxBisectLoss", "attention_softmax", "segment_softmax",
-           "logcumsumexp"]
+           "logcumsumexp", "gumbel_softmax"]
 
 
 _dims = _ops._dims
@@ -496,3 +496,26 @@ def logcumsumexp(input: Tensor, dim: int = -1, *, reverse: bool = False) -> Tens
     tensor([0.0000, 0.6931, 1.0986], dtype=torch.float64)
     """
     return _ops.logcumsumexp(input, int(dim), bool(reverse))
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, dim: int = -1, *,
+                   generator: torch.Generator | None = None) -> Tensor:
+    """A Gumbel-softmax sample (``torch.ops.softmaxkit.gumbel_softmax``, see
+    :func:`softmaxkit.sample.gumbel_softmax`), with autograd: with ``hard=True`` the
+    one-hot sample, whose gradient is the soft sample's (straight-through), as
+    ``torch.nn.functional.gumbel_softmax``. The noise is PyTorch's, from ``generator``.
+
+    Examples
+    --------
+    >>> import torch, softmaxkit.torch as skt
+    >>> x = torch.tensor([1.0, 2.0, 30.0], requires_grad=True)
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> y = skt.gumbel_softmax(x, tau=0.5, hard=True, generator=gen)
+    >>> y.detach()
+    tensor([0., 0., 1.])
+    >>> y[2].backward()
+    >>> x.grad.abs().sum() > 0  # the soft sample's gradient
+    tensor(True)
+    """
+    noise = -torch.empty_like(logits).exponential_(generator=generator).log()
+    return _ops.gumbel_softmax(logits, noise, float(tau), bool(hard), int(dim))[0]

@@ -660,3 +660,22 @@ def lse_merge(a, b):
         if status:
             raise _STATUS[status]("lse_merge kernel failed")
     return st.LSEState(m, s, sl)
+
+
+def categorical(rows, *, temperature, top_k, top_p, min_p, u):
+    """The draws of :func:`reference.categorical`, by the kernel ([Note: sampling by
+    inverse CDF]); rows of other dtypes take the reference."""
+    if rows.dtype not in (np.float32, np.float64):
+        return reference.categorical(rows, temperature=temperature, top_k=top_k,
+                                     top_p=top_p, min_p=min_p, u=u)
+    rows = np.asarray(rows, order="C")
+    u = np.asarray(u, dtype=np.float64, order="C")
+    r, n = rows.shape
+    out = np.empty(u.shape, dtype=np.int64)
+    if out.size:
+        status = _ext.sample(rows.dtype == np.float64, rows, r, n, n, float(temperature),
+                             int(top_k), float(top_p), float(min_p), u, u.shape[1], out,
+                             _config.get_num_threads())
+        if status:
+            raise _STATUS[status]("sample kernel failed")
+    return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core import numerics as nm
+from .._core import sampling as smp
 from .._core import segments as seg
 from .._core import sparsemaps as sm
 from .._core import streaming as st
@@ -27,7 +28,7 @@ from . import composite
 __all__ = ["softmax", "logsumexp", "smooth_max", "hardmax", "std_norm", "softmax_vjp",
            "cross_entropy", "work_dtype", "entmax", "entmax_vjp", "fenchel_young",
            "attention", "softmax_sink", "logsumexp_sink", "segments", "logcumsumexp",
-           "lse_state", "lse_merge"]
+           "lse_state", "lse_merge", "categorical"]
 
 
 def _finish(res: np.ndarray, out: np.ndarray | None):
@@ -296,3 +297,13 @@ def lse_state(x, axes, where=None):
 def lse_merge(a, b):
     """The merge of two states (``_core.streaming``)."""
     return st.merge(np, a, b)
+
+
+def categorical(rows, *, temperature, top_k, top_p, min_p, u):
+    """Draws from the softmax of each row of ``rows`` (R, n) after the filters, one per
+    uniform of ``u`` (R, ns) (``_core.sampling``); -1 for a row with a NaN, -2 for one
+    with nothing to draw."""
+    p = softmax(rows, (1,), temperature=temperature)
+    out = smp.draw(p, smp.thresholds(p, top_k, top_p, min_p), u)
+    out[np.isnan(p).any(axis=1)] = -1
+    return out

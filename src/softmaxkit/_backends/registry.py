@@ -73,6 +73,8 @@ CAPABILITIES: dict[str, tuple[str, ...]] = {
     "lse_merge": ALL,
     "lse_finalize": ALL,
     "softmax_merge": ALL,
+    "categorical": NUMPY_ONLY,
+    "gumbel_softmax": NUMPY_ONLY,
     "segment_softmax": NUMPY_ONLY,
     "segment_log_softmax": NUMPY_ONLY,
     "segment_logsumexp": NUMPY_ONLY,

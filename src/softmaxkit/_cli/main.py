@@ -24,6 +24,7 @@ COMMANDS = {
     "smooth-max": "smooth_max",
     "sparsemax": "sparsemax",
     "entmax": "entmax",
+    "sample": "sample",
     "train": "train",
     "predict": "predict",
     "calibrate": "calibrate",

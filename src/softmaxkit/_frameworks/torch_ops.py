@@ -16,7 +16,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._api import attention, dispatch, family, gradients, losses, segments, sparse, streaming
+from .._api import (
+    attention,
+    dispatch,
+    family,
+    gradients,
+    losses,
+    sampling,
+    segments,
+    sparse,
+    streaming,
+)
 from .._core import numerics as nm
 from .._core import sparsemaps as sm
 from .._core import validation as v
@@ -24,7 +34,7 @@ from .._core import validation as v
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "softmax_backward",
            "log_softmax_backward", "cross_entropy", "linear_cross_entropy", "entmax",
            "entmax_backward", "fenchel_young", "attention_softmax", "segment_softmax",
-           "logcumsumexp", "OPERATORS"]
+           "logcumsumexp", "gumbel_softmax", "OPERATORS"]
 
 _NS = "softmaxkit"
 
@@ -510,11 +520,44 @@ def _lcse_grad(ctx, g):
 logcumsumexp.register_autograd(_lcse_grad, setup_context=_lcse_setup)
 
 
+@torch.library.custom_op(f"{_NS}::gumbel_softmax", mutates_args=())
+def gumbel_softmax(x: Tensor, noise: Tensor, tau: float, hard: bool, dim: int
+                   ) -> tuple[Tensor, Tensor]:
+    """The sample of :func:`softmaxkit.sample.gumbel_softmax` from given Gumbel ``noise``,
+    and the soft sample (equal to the sample unless ``hard``)."""
+    soft = _like(family.softmax(x + noise, dim, temperature=tau), x)
+    if hard:
+        y = torch.zeros_like(soft).scatter_(dim, soft.argmax(dim, keepdim=True), 1.0)
+    else:
+        y = soft.clone()
+    return y, soft
+
+
+gumbel_softmax.register_fake(
+    lambda x, noise, tau, hard, dim: (torch.empty_like(x), torch.empty_like(x)))
+
+
+def _gumbel_setup(ctx, inputs, output):
+    ctx.tau, ctx.dim = inputs[2], inputs[4]
+    ctx.save_for_backward(output[1])
+
+
+def _gumbel_grad(ctx, g_y, g_soft):
+    # straight-through for hard samples: the one-hot's gradient taken as the soft one's
+    (soft,) = ctx.saved_tensors
+    dy = g_y if g_soft is None else (g_soft if g_y is None else g_y + g_soft)
+    dx = softmax_backward(soft, dy.contiguous(), [ctx.dim], ctx.tau)
+    return dx, dx, None, None, None
+
+
+gumbel_softmax.register_autograd(_gumbel_grad, setup_context=_gumbel_setup)
+
+
 OPERATORS = {op._name: op for op in (
     softmax, log_softmax, softmin, logsumexp, softmax_backward, log_softmax_backward,
     cross_entropy, linear_cross_entropy, entmax, entmax_backward, fenchel_young,
     attention_softmax, segment_softmax, segment_softmax_backward, logcumsumexp,
-    logcumsumexp_backward)}
+    logcumsumexp_backward, gumbel_softmax)}
 
 
 # ------------------------------------- the public functions' calls that record gradients
@@ -588,6 +631,17 @@ def _lcse(a):
     return logcumsumexp(a["x"], axis, bool(a.get("reverse", False)))
 
 
+def _gumbel(a):
+    x = a["logits"]
+    (axis,) = v.axes_tuple("gumbel_softmax", a.get("axis", -1), x.ndim)
+    tau = v.positive_number("gumbel_softmax", a.get("tau", 1.0), "tau")
+    hard = v.flag("gumbel_softmax", a.get("hard", False), "hard")
+    # the noise the NumPy path draws from the same rng
+    noise = sampling.generator("gumbel_softmax", a.get("rng")).gumbel(size=tuple(x.shape))
+    y, soft = gumbel_softmax(x, torch.as_tensor(noise, dtype=x.dtype), tau, hard, axis)
+    return (y, soft) if a.get("return_soft", False) else y
+
+
 # operation -> (the operator's call from the bound arguments, the arguments that must
 # keep their defaults for the operator to apply)
 _AUTOGRAD = {
@@ -602,6 +656,7 @@ _AUTOGRAD = {
     "segment_softmax": (_segments(False), {}),
     "segment_log_softmax": (_segments(True), {}),
     "logcumsumexp": (_lcse, {"out": None, "dtype": None}),
+    "gumbel_softmax": (_gumbel, {}),
 }
 
 

@@ -215,6 +215,22 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(p, const T *, mb) P(p, const double *, sb) P(p, const double *, lb)                  \
     P(n, ptrdiff_t, count) P(w, T *, m) P(w, double *, s) P(w, double *, sl)
 
+/*
+ * sk_sample_f32 / _f64: draws from softmax(x / temperature) of contiguous rows after
+ * top-k, top-p and min-p filtering ([Note: sampling by inverse CDF] in kernels_sample.inc).
+ *   x      IN   rows x n, row stride xs
+ *   top_k  IN   keep the top_k most probable entries (ties kept); 0: no limit
+ *   top_p  IN   keep the smallest most probable set with mass >= top_p of what top-k
+ *               kept (ties kept); 1: no limit
+ *   min_p  IN   keep p >= min_p * max(p); 0: no limit
+ *   u      IN   rows x ns uniforms in [0, 1)
+ *   out    OUT  rows x ns indices; -1 for a row with a NaN, -2 for one with nothing to draw
+ */
+#define SK_SAMPLE_PARAMS(P, T)                                                             \
+    P(p, const T *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)         \
+    P(d, double, temperature) P(n, ptrdiff_t, top_k) P(d, double, top_p)                   \
+    P(d, double, min_p) P(p, const double *, u) P(n, ptrdiff_t, ns) P(w, int64_t *, out)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -228,7 +244,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(segments, SK_SEGMENTS_PARAMS, total)                                                 \
     X(logcumsumexp, SK_LOGCUMSUMEXP_PARAMS, shape[0] * shape[1] * shape[2] * 8)           \
     X(lse_state, SK_LSE_STATE_PARAMS, rows * n)                                            \
-    X(lse_merge, SK_LSE_MERGE_PARAMS, count * 8)
+    X(lse_merge, SK_LSE_MERGE_PARAMS, count * 8)                                           \
+    X(sample, SK_SAMPLE_PARAMS, rows * n)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
