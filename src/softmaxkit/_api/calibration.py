@@ -3,8 +3,8 @@
 Every metric takes the true labels and the predicted probabilities (one column per class)
 and can return its per-bin table: the samples grouped by confidence, each bin's share of
 the metric in its ``contribution`` field, so the table's contributions add up to the metric
-(MCE: their largest). Bins are equal-width (``strategy="uniform"``) or hold equal numbers
-of samples (``"quantile"``), as in scikit-learn's ``calibration_curve``.
+(MCE: their largest). Bins are equal-width (``strategy="uniform"``) or hold about equal
+numbers of samples (``"quantile"``), as in scikit-learn's ``calibration_curve``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class _Scored:
             if not np.any(w > 0):
                 raise ValueError(f"{fname}: every sample weight is zero")
         self.proba, self.weight, self.total = p, w, float(np.sum(w))
+        self.weighted = sample_weight is not None
         self.label = col
         self.onehot = np.zeros(p.shape)
         self.onehot[np.arange(p.shape[0]), col] = 1.0
@@ -82,33 +83,31 @@ def _strategy(fname, strategy):
     return strategy
 
 
-def _bin_of(conf, weight, n_bins, strategy):
-    """Each sample's bin and the bins' [lower, upper] confidences.
+def _bin_of(conf, weight, n_bins, strategy, weighted):
+    """Each sample's bin and the bins' edges. Bins are right-closed, ``(e_i, e_{i+1}]``
+    (0 falls in the first), as Guo et al.'s and scikit-learn's ``calibration_curve``.
 
-    uniform: bins ``(i/B, (i+1)/B]`` (0 in the first). quantile: samples sorted by
-    confidence, a sample in bin ``floor(B * w_before / W)`` with ``w_before`` the weight
-    before it, so each bin holds a B-th of the weight (ties may straddle a boundary).
+    uniform: ``e_i = i / B``. quantile: the confidences' quantiles at ``i / B`` (NumPy's
+    default, linear interpolation, as scikit-learn and netcal; with sample weights the
+    weighted inverse-CDF quantiles), so each bin holds about a B-th of the samples.
     """
     if strategy == "uniform":
         edges = np.arange(n_bins + 1) / n_bins  # i / B correctly rounded (not linspace's)
-        which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
-        return which, edges[:-1], edges[1:]
-    order = np.argsort(conf, kind="stable")
-    before = np.cumsum(weight[order]) - weight[order]
-    which = np.empty(conf.size, np.int64)
-    which[order] = np.minimum((n_bins * before / np.sum(weight)).astype(np.int64), n_bins - 1)
-    lower = np.full(n_bins, np.inf)
-    upper = np.full(n_bins, -np.inf)
-    np.minimum.at(lower, which, conf)
-    np.maximum.at(upper, which, conf)
-    return which, lower, upper
+    else:
+        q = np.arange(n_bins + 1) / n_bins
+        edges = (np.quantile(conf, q, weights=weight, method="inverted_cdf") if weighted
+                 else np.quantile(conf, q))
+        edges[0], edges[-1] = min(edges[0], 0.0), max(edges[-1], 1.0)
+    which = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    return which, edges[:-1], edges[1:]
 
 
-def _table(conf, hit, weight, total, n_bins, strategy, per_sample=None, scale=1.0):
+def _table(conf, hit, weight, total, n_bins, strategy, weighted, per_sample=None,
+           scale=1.0):
     """The per-bin table (empty bins dropped). ``contribution`` is the bin's weighted
     |accuracy - confidence| / total, or with ``per_sample`` the bin's weighted sum of it
     / total; both times ``scale``."""
-    which, lower, upper = _bin_of(conf, weight, n_bins, strategy)
+    which, lower, upper = _bin_of(conf, weight, n_bins, strategy, weighted)
     count = np.bincount(which, weight, minlength=n_bins)
     used = count > 0
     safe = np.where(used, count, 1.0)
@@ -140,12 +139,12 @@ def _ece_tables(fname, y, proba, n_bins, strategy, classwise, classes, sample_we
         raise TypeError(f"{fname}: 'classwise' must be True or False, got {classwise!r}")
     if not classwise:
         conf, hit = _top_label(s)
-        return [_table(conf, hit, s.weight, s.total, n_bins, strategy)], False
+        return [_table(conf, hit, s.weight, s.total, n_bins, strategy, s.weighted)], False
     k = s.proba.shape[1]
     tables = []
     for c in range(k):
         t = _table(s.proba[:, c], s.onehot[:, c], s.weight, s.total, n_bins, strategy,
-                   scale=1.0 / k)
+                   s.weighted, scale=1.0 / k)
         tables.append(t)
     return tables, True
 
@@ -185,16 +184,18 @@ def expected_calibration_error(y: Any, proba: Any, *, n_bins: int = 10,
     n_bins : int, default=10
     strategy : {"uniform", "quantile"}, default="uniform"
         "uniform": bins of equal width, ``(i/n_bins, (i+1)/n_bins]`` (0 falls in the
-        first); "quantile": bins of equal mass, the samples sorted by confidence and cut
-        into ``n_bins`` groups of equal weight (ties may straddle a cut).
+        first); "quantile": bins of equal mass, between the confidences' quantiles at
+        ``i/n_bins`` (NumPy's linear interpolation, as scikit-learn's
+        ``calibration_curve`` and netcal; with ``sample_weight``, the weighted
+        inverse-CDF quantiles). Bins are right-closed, as in Guo et al.; netcal's are
+        left-closed, which differs only for confidences exactly on an edge.
     classwise : bool, default=False
     classes : array_like, optional
         The label of each column of ``proba`` (default ``0 … n_classes - 1``).
     sample_weight : array_like, shape (n_samples,), optional
     return_table : bool, default=False
         Also return the per-bin table: a structured array with fields ``lower``,
-        ``upper`` (the bin's bounds; for "quantile", its smallest and largest
-        confidence), ``count`` (its weight), ``confidence``, ``accuracy`` and
+        ``upper`` (the bin's edges), ``count`` (its weight), ``confidence``, ``accuracy`` and
         ``contribution`` (its term of the sum), one row per non-empty bin, and with
         ``classwise`` a first field ``column``.
 
@@ -264,7 +265,8 @@ def _per_sample_metric(fname, values_of, y, proba, n_bins, strategy, classes, sa
     if not return_table:
         return value
     conf, hit = _top_label(s)
-    return value, _table(conf, hit, s.weight, s.total, n_bins, strategy, per_sample=values)
+    return value, _table(conf, hit, s.weight, s.total, n_bins, strategy, s.weighted,
+                         per_sample=values)
 
 
 def brier_score(y: Any, proba: Any, *, classes: Any = None, sample_weight: Any = None,
