@@ -106,6 +106,7 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_frameworks.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sparse.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py
 
 bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick
@@ -117,6 +118,7 @@ bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_frameworks.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sparse.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py --quick
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py --quick
 
 # The kernels without Python: tools/kernel_selftest.c against a long double reference.
 KERNEL_SRC := src/softmaxkit/_kernels
