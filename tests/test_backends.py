@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import softmaxkit as sk
+from softmaxkit import sample
 from softmaxkit._backends import registry
 
 
@@ -141,6 +142,8 @@ CALLS = {
     "softmax_merge": lambda a: sk.softmax_merge(
         [(sk.softmax(a(X[:, :3])) @ a(DY.T[:3]), sk.lse_state(a(X[:, :3]))),
          (sk.softmax(a(X[:, 3:])) @ a(DY.T[3:]), sk.lse_state(a(X[:, 3:])))])[0],
+    "categorical": lambda a: sample.categorical(a(X), top_p=0.9, num_samples=3, rng=0),
+    "gumbel_softmax": lambda a: sample.gumbel_softmax(a(X), tau=0.5, rng=0),
     "segment_softmax": lambda a: sk.segment_softmax(a(X), segment_ids=a(np.array([1, 0, 1, 1]))),
     "segment_log_softmax": lambda a: sk.segment_log_softmax(a(X), offsets=a(np.array([0, 3, 4]))),
     "segment_logsumexp": lambda a: sk.segment_logsumexp(a(X), offsets=a(np.array([0, 0, 4]))),
@@ -171,7 +174,8 @@ def test_every_backend_module_has_the_operations_it_claims():
                 "segment_log_softmax": "segments", "segment_logsumexp": "segments",
                 "segment_softmax_backward": None, "segment_log_softmax_backward": None,
                 "softmax_temperature_grad": "softmax_vjp", "softmax_jacobian": "softmax",
-                "nll_loss": None, "linear_cross_entropy": "cross_entropy_nd"}
+                "nll_loss": None, "linear_cross_entropy": "cross_entropy_nd",
+                "gumbel_softmax": "softmax"}
     for op, names in registry.CAPABILITIES.items():
         for name in names:
             needed = composed.get(op, entry.get(op, op))

@@ -16,7 +16,7 @@ from softmaxkit.sample import categorical, gumbel_softmax, gumbel_softmax_backwa
 
 stats = pytest.importorskip("scipy.stats")
 
-from conftest import assert_usage_error, run_cli  # noqa: E402
+from conftest import assert_usage_error, readme_contract_tests, run_cli  # noqa: E402
 
 # ---------------------------------------------------------------- exact probabilities
 
@@ -307,3 +307,9 @@ def test_sample_command():
 ])
 def test_sample_command_bad_input(args, fragments):
     assert_usage_error(run_cli("sample", *args), *fragments)
+
+
+def test_the_readme_contract_names_these_tests():
+    named = readme_contract_tests("sampling contract")
+    here = {name for name in globals() if name.startswith("test_")}
+    assert named <= here, named - here

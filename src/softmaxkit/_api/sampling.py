@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._core import arrays
 from .._core import sampling as smp
 from .._core import validation as v
 from . import family as F
@@ -56,6 +57,14 @@ def _count(fname, value, name, allow_none=True):
     return int(value)
 
 
+def _numpy_only(fname, **arrays_by_name):
+    """Other libraries' arrays that did not take the native route (on a GPU, Dask, ...):
+    the capability table's TypeError."""
+    xp = arrays.namespace(fname, **arrays_by_name)
+    if xp is not None:
+        backend_of(fname, next(iter(arrays_by_name.values())), xp)
+
+
 def _rows(fname, logits, axis, where):
     """The logits as C-contiguous rows (R, n) with masked entries at -inf, and the batch
     shape (the logits' shape without ``axis``)."""
@@ -99,7 +108,9 @@ def categorical(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0,
     where the running mass crosses it (inverse CDF, native kernel for NumPy float32 and
     float64, no sort); without replacement the Gumbel-top-k trick draws ``num_samples``
     distinct entries, in the order a sequential draw would pick them. The same ``rng``
-    state gives the same draws on every machine and thread count.
+    state gives the same draws whatever the number of threads, and on both backends
+    (the kernel and the NumPy reference differ only where a uniform falls within a
+    rounding of an entry's boundary).
 
     Parameters
     ----------
@@ -148,6 +159,7 @@ def categorical(logits: ArrayLike, *, axis: int = -1, temperature: float = 1.0,
     p_min = _optional_fraction(fname, min_p, "min_p", low_open=False)
     ns = _count(fname, num_samples, "num_samples", allow_none=False)
     replace = v.flag(fname, replacement, "replacement")
+    _numpy_only(fname, logits=logits, where=where)
     gen = generator(fname, rng)
     rows, batch = _rows(fname, logits, axis, where)
     be = backend_of(fname, rows, None)
@@ -228,6 +240,7 @@ def gumbel_softmax(logits: ArrayLike, *, tau: float = 1.0, hard: bool = False,
     fname = "gumbel_softmax"
     t = v.positive_number(fname, tau, "tau")
     hard = v.flag(fname, hard, "hard")
+    _numpy_only(fname, logits=logits)
     gen = generator(fname, rng)
     x = v.as_float_array(fname, logits, "logits")
     if x.ndim == 0:
