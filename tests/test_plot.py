@@ -392,6 +392,27 @@ def test_reliability_legend_covers_no_bar_or_point():
     assert not _overlap(legend_box, axes_box)  # outside the data area altogether
 
 
+def test_temperature_scaling_draws_before_and_after():
+    from softmaxkit.calibration import expected_calibration_error
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 600)
+    logits = 3.0 * (rng.normal(size=(600, 3)) + 2.0 * np.eye(3)[y])  # overconfident
+    before, after = plot.temperature_scaling(y, logits, 1.5)
+    for ax, t in ((before, 1.0), (after, 1.5)):
+        proba = sp.softmax(logits / t, axis=1)
+        ece, table = expected_calibration_error(y, proba, return_table=True)
+        assert ax.get_title().endswith(f"ECE = {ece:.4f}")
+        (bars,) = [c for c in ax.containers if c.get_label() == "accuracy"]
+        assert [r.get_height() for r in bars] == pytest.approx(table["accuracy"].tolist())
+    assert after.get_title().startswith("After, T = 1.5")
+    # scaling by T > 1 lowers the confidences of an overconfident model: a smaller ECE
+    assert float(after.get_title().rsplit("= ", 1)[1]) < float(
+        before.get_title().rsplit("= ", 1)[1])
+    with pytest.raises(ValueError, match="'logits' must be"):
+        plot.temperature_scaling(y, logits[:, 0], 1.5)
+
+
 def test_smooth_max_curves_are_labelled_where_they_can_be_told_apart():
     ax = plot.smooth_max_vs_max()
     (inset,) = ax.child_axes

@@ -19,6 +19,7 @@ from .._core.datasets import CLASS_NAMES
 from .._plotting import figures as plot
 from .._plotting.figures import save_figure
 from .base import UsageError, parse_rows
+from .calibration import scaler_class
 from .training import BUNDLED, load_split
 from .training import train as fit
 
@@ -178,11 +179,10 @@ FIGURES = {spec.name: spec for spec in (
         "reliability-diagram", "Calibration, before and after temperature scaling",
         "Test accuracy against the predicted probability of the chosen class, in 10 bins: a "
         "calibrated classifier follows the diagonal; the expected calibration error is "
-        "the weighted gap. Right: the logits divided by the temperature fit on a held-out "
-        "tenth of the training data; the predicted classes do not change.",
-        lambda a, t: plot.temperature_scaling(
-            t.y_test, t.X_test @ t.clf.coef_.T + t.clf.intercept_, t.clf.temperature_,
-            classes=t.clf.classes_), classifier=True),
+        "the weighted gap. Right: the logits divided by the temperature that temperature "
+        "scaling fits on the other half of the test samples; the predicted classes do not "
+        "change.",
+        lambda a, t: _temperature_scaling(t), classifier=True),
     FigureSpec(
         "grid-search-heatmap", "Learning rate × regularization",
         "cs231n's search: validation accuracy of a classifier trained for 30 epochs at each "
@@ -190,6 +190,16 @@ FIGURES = {spec.name: spec for spec in (
         _grid, classifier=True),
 )}
 CLASSIFIER_OPTIONS = ("dataset", "target", "epochs", "random_state")
+
+
+def _temperature_scaling(t):
+    """The reliability diagrams of every other test sample before and after temperature
+    scaling, the temperature fit on the rest (samples the classifier never saw)."""
+    z = t.X_test @ t.clf.coef_.T + t.clf.intercept_
+    columns = np.searchsorted(t.clf.classes_, t.y_test)
+    scaler = scaler_class()().fit(z[::2], columns[::2])
+    return plot.temperature_scaling(t.y_test[1::2], z[1::2], scaler.temperature_,
+                                    classes=t.clf.classes_)
 
 
 @dataclass
@@ -223,7 +233,7 @@ def train(dataset: str, *, epochs=None, random_state=0, quiet=False, compare=Fal
     """Train on a bundled dataset, Fashion-MNIST or a CSV as ``softmaxkit train`` does."""
     ns = argparse.Namespace(dataset=dataset, target=target, data_dir=None, test_size=0.25,
                             epochs=epochs, random_state=random_state, save=None,
-                            compare=compare, quiet=quiet, calibrate=True)
+                            compare=compare, quiet=quiet)
     res = fit(ns)
     class_names = _class_names(dataset, res.clf.classes_)
     if dataset == "fashion-mnist":
