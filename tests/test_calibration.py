@@ -285,7 +285,7 @@ def test_bounds_flat_rows_and_weights(rng):
 
 @pytest.mark.parametrize("make, X, y, fragment", [
     (lambda: cal.TemperatureScaler(), [[1.0, 2.0]], [2], "integers in [0, 2)"),
-    (lambda: cal.TemperatureScaler(), [[1.0, 2.0]], [0.5], "integers in [0, 2)"),
+    (lambda: cal.TemperatureScaler(), [[1.0, 2.0]], [0.5], "Unknown label type"),
     (lambda: cal.TemperatureScaler(), [[1.0, 2.0]], [0, 1], "one label per row"),
     (lambda: cal.TemperatureScaler(), [[1.0]], [0], "n_classes >= 2"),
     (lambda: cal.TemperatureScaler(), [[1.0, np.inf]], [0], "infinity"),
@@ -314,6 +314,28 @@ def test_scalers_are_scikit_learn_estimators(digits_logits):
         np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-12)
         with pytest.raises(ValueError, match="features"):
             copy.transform(z[:, :5])
+
+
+# the checks label their random X's rows with classes that need not be columns of X; the
+# scalers' y holds the true class's column of the logits
+_Y_IS_A_COLUMN = "y holds column indices of the logits; the check's labels exceed the columns"
+_LABEL_CHECKS = ("check_estimators_overwrite_params", "check_estimators_fit_returns_self",
+                 "check_readonly_memmap_input", "check_sample_weights_not_an_array",
+                 "check_sample_weights_shape", "check_sample_weights_not_overwritten",
+                 "check_estimators_nan_inf")
+
+
+def _scikit_learn_checks():
+    from sklearn.utils.estimator_checks import parametrize_with_checks
+
+    return parametrize_with_checks(
+        [cal.TemperatureScaler(), cal.VectorScaler(alpha=1e-3)],
+        expected_failed_checks=lambda est: dict.fromkeys(_LABEL_CHECKS, _Y_IS_A_COLUMN))
+
+
+@_scikit_learn_checks()
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
 
 
 def test_vector_scaling_is_at_its_optimum(digits_logits):

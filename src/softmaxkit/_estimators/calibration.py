@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._api.family import softmax
@@ -31,9 +32,12 @@ def _logits_labels(est, X, y, sample_weight, reset=True):
     name = type(est).__name__
     est.n_features_in_ = X.shape[1] if X.ndim == 2 else 1
     if z.ndim != 2 or z.shape[1] < 2:
+        width = X.shape[1] if X.ndim == 2 else "?"
         raise ValueError(f"{name}: the logits must be (n_samples, n_classes >= 2) or "
-                         f"(n_samples,) for two classes, got shape {X.shape}")
+                         f"(n_samples,) for two classes, got shape {X.shape} "
+                         f"(n_features = {width})")
     y = np.asarray(y)
+    check_classification_targets(y)  # scikit-learn's message for continuous or object y
     if y.shape != (z.shape[0],):
         raise ValueError(f"{name}: 'y' must be one label per row of the logits, got shape "
                          f"{y.shape} for {z.shape[0]} rows")
@@ -56,10 +60,15 @@ def _fitted_logits(est, X):
     columns as it was fit on (1-D: two classes, [0, z])."""
     check_is_fitted(est)
     X = validate_data(est, X, ensure_2d=False, dtype=(np.float64, np.float32), reset=False)
+    name = type(est).__name__
+    if X.ndim == 1 and est.n_features_in_ != 1:
+        raise ValueError(f"{name}: expected 2-D logits with {est.n_features_in_} columns, "
+                         "got a 1-D array. Reshape your data with array.reshape(1, -1) if "
+                         "it holds one sample")
     width = X.shape[1] if X.ndim == 2 else 1
     if X.ndim > 2 or width != est.n_features_in_:
-        raise ValueError(f"{type(est).__name__}: X has {width} features (logits per row), "
-                         f"but the scaler was fit on {est.n_features_in_}")
+        raise ValueError(f"X has {width} features, but {name} is expecting "
+                         f"{est.n_features_in_} features as input (logits per row)")
     return np.stack([np.zeros_like(X), X], axis=1) if X.ndim == 1 else X
 
 
