@@ -1,7 +1,7 @@
 /*
  * A standalone check of the C kernels with no Python: softmax, log_softmax and
  * logsumexp of random and special rows against a long double reference, for float and
- * double. Used to run the kernels on machines (or emulators) where the Python package
+ * double, the sparse maps, and the sampling kernel's draws. Used to run the kernels on machines (or emulators) where the Python package
  * is not built, e.g.:
  *
  *   aarch64-linux-gnu-gcc -O2 -std=c11 -fopenmp -ffp-contract=off -DSK_ISA_SUFFIX=_baseline \
@@ -157,6 +157,51 @@ static void ref_sparse(const double *x, long double *p, int n, int kind)
         failures += !(isnan(t[0]) && isnan(t[3]));                                          \
     } while (0)
 
+/* The draw of uniform u from weights w (kept where keep[i]): the first kept entry whose
+ * running kept weight, in long double, exceeds u times their total. */
+static int ref_draw(const long double *w, const int *keep, int n, double u)
+{
+    long double total = 0, run = 0;
+    for (int i = 0; i < n; i++) total += keep[i] ? w[i] : 0;
+    int last = -1;
+    for (int i = 0; i < n; i++) {
+        if (!keep[i] || w[i] == 0) continue;
+        run += w[i];
+        last = i;
+        if (run > (long double)u * total) return i;
+    }
+    return last;
+}
+
+/* Sampling: draws from p = [0.1, 0.2, 0.3, 0.4] (as logits) on a grid of uniforms (none on
+ * a boundary), plain and filtered (top-k 2, top-p 0.65 and min-p 0.6 all keep {2, 3}),
+ * and the special rows (a NaN: -1; nothing to draw: -2). */
+#define CHECK_SAMPLE(T, SAMPLE)                                                              \
+    do {                                                                                    \
+        enum { N = 4, S = 100 };                                                            \
+        const long double w[N] = {0.1L, 0.2L, 0.3L, 0.4L};                                  \
+        const int all[N] = {1, 1, 1, 1}, top[N] = {0, 0, 1, 1};                             \
+        T x[N];                                                                             \
+        double u[S];                                                                        \
+        int64_t out[S];                                                                     \
+        for (int i = 0; i < N; i++) x[i] = (T)log((double)w[i]);                            \
+        for (int j = 0; j < S; j++) u[j] = (j + 0.37) / S;                                  \
+        const struct { ptrdiff_t k; double p, m; const int *keep; } cases[] = {             \
+            {0, 1.0, 0.0, all}, {2, 1.0, 0.0, top}, {0, 0.65, 0.0, top}, {0, 1.0, 0.6, top}}; \
+        int bad = 0;                                                                        \
+        for (int c = 0; c < 4; c++) {                                                       \
+            if (SAMPLE(x, 1, N, N, 1.0, cases[c].k, cases[c].p, cases[c].m, u, S, out, 2))  \
+                bad++;                                                                      \
+            for (int j = 0; j < S; j++) bad += out[j] != ref_draw(w, cases[c].keep, N, u[j]); \
+        }                                                                                   \
+        T special[2 * N] = {0, (T)NAN, 0, 0, -INFINITY, -INFINITY, -INFINITY, -INFINITY};   \
+        SAMPLE(special, 2, N, N, 1.0, 0, 1.0, 0.0, u, 1, out, 1);                           \
+        bad += out[0] != -1 || out[1] != -2;                                                \
+        printf("%-7s sample %s\n", sizeof(T) == 4 ? "float" : "double",                      \
+               bad ? "FAILED" : "draws as the long double reference");                     \
+        failures += bad;                                                                    \
+    } while (0)
+
 int main(void)
 {
     printf("instruction set %d, threads %d\n", sk_isa(), sk_max_threads());
@@ -164,6 +209,8 @@ int main(void)
     CHECK_ROWS(double, 0, sk_softmax_f64, sk_logsumexp_f64);
     CHECK_SPARSE(float, 1, sk_sparse_f32);
     CHECK_SPARSE(double, 0, sk_sparse_f64);
+    CHECK_SAMPLE(float, sk_sample_f32);
+    CHECK_SAMPLE(double, sk_sample_f64);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
