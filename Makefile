@@ -74,7 +74,7 @@ SANITIZE_TESTS := tests/test_native.py tests/test_functions.py tests/test_logsum
 	tests/test_losses.py tests/test_gradients.py tests/test_layers.py tests/test_fuzz.py \
 	tests/test_bad_input.py tests/test_concurrency.py tests/test_accuracy.py \
 	tests/test_classifier.py tests/test_cs231n.py tests/test_cli_text.py tests/test_sparse.py \
-	tests/test_attention.py tests/test_streaming.py tests/test_segments.py tests/test_sample.py
+	tests/test_attention.py tests/test_streaming.py tests/test_segments.py tests/test_sample.py tests/test_half.py
 sanitize: $(VENV)/.installed-test
 	rm -rf $(SANITIZE_DIR) build/sanitize-build
 	$(BIN)/python -m pip install --quiet --no-build-isolation --no-deps \

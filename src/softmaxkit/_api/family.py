@@ -50,7 +50,7 @@ def _normalize(
     xp = arrays.namespace(fname, x=x, where=where, out=out,
                           sink=sink if hasattr(sink, "shape") else None)
     if xp is None:
-        arr = v.as_float_array(fname, x, dtype=v.float_dtype(fname, dtype))
+        arr = v.as_float_array(fname, x, dtype=v.float_dtype(fname, dtype), half=True)
         axes = v.axes_tuple(fname, axis, arr.ndim)
         t = v.positive_number(fname, temperature, "temperature")
         mask = v.mask(fname, where, arr.shape)
@@ -317,7 +317,7 @@ def logsumexp_input(fname, x, axis, b, where, sink=None):
     xp = arrays.namespace(fname, x=x, b=b, where=where,
                           sink=sink if hasattr(sink, "shape") else None)
     if xp is None:
-        arr = v.as_float_array(fname, x)
+        arr = v.as_float_array(fname, x, half=b is None)
         bw = None
         if b is not None:
             bw = v.as_float_array(fname, b, "b")

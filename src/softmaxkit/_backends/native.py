@@ -52,8 +52,8 @@ def set_isa(name: str) -> str:
 
 
 def supports(arr: np.ndarray) -> bool:
-    """Whether the kernels compute this dtype (float16 goes through float32)."""
-    return arr.dtype in (np.float16, np.float32, np.float64)
+    """Whether the kernels compute this dtype (float16 and bfloat16 through float32)."""
+    return arr.dtype in (np.float16, np.float32, np.float64) or half_format(arr.dtype) == 1
 
 
 def _merge(shape, strides, dims):
@@ -96,12 +96,51 @@ def _call_softmax(x, y, shape, xs, ys, temperature, flags):
         raise _STATUS[status]("softmax kernel failed")
 
 
+def half_format(dtype) -> int | None:
+    """The half kernel's storage format of ``dtype``: 0 float16, 1 bfloat16 (ml_dtypes),
+    None for the others."""
+    if dtype == np.float16:
+        return 0
+    return 1 if dtype.name == "bfloat16" and dtype.itemsize == 2 else None
+
+
+def half_rows(x, axes, kind, *, temperature=1.0, out=None):
+    """softmax (kind 0), log_softmax (1) or logsumexp (2) of float16 / bfloat16 ``x`` over
+    its last axis by the half kernel ([Note: half-precision storage]), when the rows are
+    contiguous (and ``out``, if given, is of ``x``'s dtype and layout); None otherwise."""
+    fmt = half_format(x.dtype)
+    if (fmt is None or axes != (x.ndim - 1,) or x.ndim == 0 or x.size == 0
+            or not x.flags.c_contiguous):
+        return None
+    n = x.shape[-1]
+    rows = x.size // n
+    if kind == 2:
+        y = np.empty(x.shape[:-1], dtype=x.dtype)
+    elif out is None:
+        y = np.empty_like(x)
+    elif out.dtype == x.dtype and out.flags.c_contiguous and (
+            not np.may_share_memory(out, x) or out.ctypes.data == x.ctypes.data):
+        y = out
+    else:
+        return None
+    status = _ext.half(False, x.view(np.uint16), rows, n, n, y.view(np.uint16),
+                       1 if kind == 2 else n, fmt, kind, float(temperature),
+                       _config.get_num_threads())
+    if status:
+        raise _STATUS[status]("half kernel failed")
+    return y
+
+
 def _softmax_kernel(x, axes, *, temperature=1.0, log=False, negate=False, out=None):
     """Softmax (log-softmax) of ``x`` over ``axes`` into ``out`` (or a new array)."""
     result_dtype = x.dtype
     if x.size == 0:  # nothing to compute; an empty array's strides need not merge
         return out if out is not None else np.empty(x.shape, dtype=result_dtype)
-    if x.dtype == np.float16:
+    if not negate:
+        y = half_rows(x, axes, 1 if log else 0, temperature=temperature, out=out)
+        if y is not None:
+            return y
+    if half_format(x.dtype) is not None:
         x = x.astype(np.float32)
     flags = (1 if log else 0) | (2 if negate else 0)
     consecutive = len(axes) == 1 or sorted(axes) == list(range(min(axes), max(axes) + 1))
@@ -138,7 +177,8 @@ def _softmax_kernel(x, axes, *, temperature=1.0, log=False, negate=False, out=No
         return y
     with np.errstate(over="ignore"):  # float16 results beyond its range are +-inf
         if out is not None and y is not out:
-            np.copyto(out, y, casting="unsafe" if out.dtype == np.float16 else "same_kind")
+            np.copyto(out, y, casting="same_kind" if half_format(out.dtype) is None
+                      else "unsafe")
             return out
         return y.astype(result_dtype)
 
@@ -149,7 +189,10 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
     if x.size == 0:  # an empty sum is -inf; its strides need not merge
         return np.full(nm.reduced_shape(orig_shape, axes, keepdims), -np.inf,
                        dtype=result_dtype)
-    if x.dtype == np.float16:
+    y = half_rows(x, axes, 2)
+    if y is not None:
+        return y[..., None] if keepdims else y
+    if half_format(x.dtype) is not None:
         x = x.astype(np.float32)
     consecutive = len(axes) == 1 or sorted(axes) == list(range(min(axes), max(axes) + 1))
     v = view3(x, axes) if consecutive else None

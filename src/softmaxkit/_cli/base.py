@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .._core.atomic import atomic_write
+from .._core.validation import bfloat16_dtype, is_bfloat16
 from . import _text
 from .errors import UsageError
 from .table import numbers, read_table
@@ -113,6 +114,23 @@ def read_array(path: str) -> np.ndarray:
 
 
 def read_input(args) -> np.ndarray:
+    """The numbers of a number command, in ``--dtype`` when it is given."""
+    x = _read_input(args)
+    name = getattr(args, "dtype", None)
+    if name is None:
+        return x
+    if name == "bfloat16":
+        try:
+            dtype = bfloat16_dtype("--dtype")
+        except ImportError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        dtype = np.dtype(name)
+    with np.errstate(over="ignore"):  # beyond the format's range: +-inf, as NumPy casts
+        return np.asarray(x).astype(dtype)
+
+
+def _read_input(args) -> np.ndarray:
     if args.input is not None:
         if args.numbers:
             raise UsageError("give numbers either as arguments or with --input, not both")
@@ -227,6 +245,12 @@ def _write_atomic(path: str, arr: np.ndarray) -> None:
 
 def emit(args, result, meta: dict) -> None:
     result = np.asarray(result)
+    if is_bfloat16(result.dtype):
+        # every bfloat16 is a float32: printed and written exactly (a .npy of float32,
+        # which NumPy reads without ml_dtypes)
+        result = result.astype(np.float32)
+    if getattr(args, "dtype", None) is not None:
+        meta = {**meta, "dtype": args.dtype}
     if getattr(args, "output", None) and args.json:
         raise UsageError("--json prints to stdout; it cannot be combined with --output")
     if getattr(args, "output", None) and args.precision is not None:
@@ -270,3 +294,6 @@ def add_number_options(p: argparse.ArgumentParser, default_axis: str) -> None:
         help=f"digits shown after the point (default: {DEFAULT_PRECISION}); not with --output"
     )
     p.add_argument("--json", action="store_true", help="print JSON with full precision")
+    p.add_argument("--dtype", choices=("float16", "bfloat16", "float32", "float64"),
+                   help="compute in this format (the input rounded to it first); "
+                   "bfloat16 needs ml_dtypes")

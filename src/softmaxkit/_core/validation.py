@@ -16,19 +16,44 @@ from numpy.exceptions import AxisError
 
 from .numerics import device
 
-_FLOAT_NAMES = "float16, float32 or float64"
+_FLOAT_NAMES = "float16, bfloat16, float32 or float64"
 # dtypes returned as they are (native byte order): the fast path of as_float_array
 _FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
 
 
-def as_float_array(fname: str, x: Any, name: str = "x", dtype: Any = None) -> np.ndarray:
+def is_bfloat16(dtype: Any) -> bool:
+    """Whether ``dtype`` is ml_dtypes' bfloat16 (a NumPy dtype of kind 'V')."""
+    return getattr(dtype, "name", None) == "bfloat16" and getattr(dtype, "itemsize", 0) == 2
+
+
+def bfloat16_dtype(fname: str) -> np.dtype:
+    """ml_dtypes' bfloat16, or an ImportError naming the extra that installs it."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise ImportError(f"{fname}: bfloat16 needs ml_dtypes: pip install "
+                          "'softmaxkit[bfloat16]'") from None
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def as_float_array(fname: str, x: Any, name: str = "x", dtype: Any = None, *,
+                   half: bool = False) -> np.ndarray:
     """``x`` as an array of the dtype the function computes and returns in.
 
     Integers and bools promote to float64 (as SciPy does); floating dtypes are kept,
     in native byte order; ``dtype`` (already checked by :func:`float_dtype`) casts first.
+    bfloat16 (ml_dtypes) is kept where the caller computes it (``half``); elsewhere the
+    public functions' route has already converted it.
     """
     if type(x) is np.ndarray and dtype is None and x.dtype in _FLOATS:
         return x
+    if half and isinstance(x, np.ndarray) and is_bfloat16(x.dtype) and dtype is None:
+        return x
+    if dtype is not None and is_bfloat16(dtype):
+        if not half:
+            raise TypeError(f"{fname}: dtype=bfloat16 is computed by softmax, log_softmax "
+                            "and softmin; convert the input yourself here")
+        return as_float_array(fname, x, name).astype(dtype)
     if isinstance(x, np.ma.MaskedArray):
         raise TypeError(
             f"{fname}: masked arrays are not supported for {name!r}; "
@@ -61,12 +86,16 @@ def float_dtype(fname: str, dtype: Any) -> np.dtype | None:
     """The ``dtype=`` argument as a floating dtype, or None."""
     if dtype is None:
         return None
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return bfloat16_dtype(fname)
     try:
         dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(
             f"{fname}: 'dtype' must be a floating dtype ({_FLOAT_NAMES}), got {dtype!r}"
         ) from None
+    if is_bfloat16(dt):
+        return dt
     if dt.kind != "f":
         raise TypeError(f"{fname}: 'dtype' must be a floating dtype ({_FLOAT_NAMES}), got {dt}")
     return dt.newbyteorder("=")

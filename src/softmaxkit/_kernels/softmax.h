@@ -231,6 +231,18 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(d, double, temperature) P(n, ptrdiff_t, top_k) P(d, double, top_p)                   \
     P(d, double, min_p) P(p, const double *, u) P(n, ptrdiff_t, ns) P(w, int64_t *, out)
 
+/*
+ * sk_half_f32 / _f64: softmax (kind 0), log_softmax (1) or logsumexp (2) of contiguous rows
+ * stored as float16 (format 0) or bfloat16 (1), computed in T and rounded once to the
+ * format ([Note: half-precision storage] in kernels_half.inc).
+ *   x    IN   rows x n storage values (uint16 bits), row stride xs
+ *   y    OUT  rows x n (kind 2: rows), row stride ys; may be x itself (kinds 0 and 1)
+ */
+#define SK_HALF_PARAMS(P, T)                                                               \
+    P(p, const uint16_t *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, n) P(n, ptrdiff_t, xs)  \
+    P(w, uint16_t *, y) P(n, ptrdiff_t, ys) P(i, int, format) P(i, int, kind)              \
+    P(d, double, temperature)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -245,7 +257,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(logcumsumexp, SK_LOGCUMSUMEXP_PARAMS, shape[0] * shape[1] * shape[2] * 8)           \
     X(lse_state, SK_LSE_STATE_PARAMS, rows * n)                                            \
     X(lse_merge, SK_LSE_MERGE_PARAMS, count * 8)                                           \
-    X(sample, SK_SAMPLE_PARAMS, rows * n)
+    X(sample, SK_SAMPLE_PARAMS, rows * n)                                                  \
+    X(half, SK_HALF_PARAMS, rows * n)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */

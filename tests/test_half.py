@@ -1,0 +1,167 @@
+"""float16 and bfloat16 storage: results within 1 ulp of the format (and almost always
+correctly rounded) against mpmath, the format's special values and limits, the half
+kernel against the conversion path, and the functions that compute bfloat16 on float32
+copies (the backward functions, the losses)."""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+
+import softmaxkit as sk
+from conftest import MP_DIGITS, exact_logsumexp, exact_softmax, run_cli
+
+ml_dtypes = pytest.importorskip("ml_dtypes")
+BF16 = np.dtype(ml_dtypes.bfloat16)
+F16 = np.dtype(np.float16)
+# dtype, significand bits after the point, smallest normal exponent, largest exponent
+FORMATS = {"float16": (F16, 10, -14, 15), "bfloat16": (BF16, 7, -126, 127)}
+
+
+def format_ulps(computed, exact, fmt):
+    """|computed - exact| in ulps of the format at the exact value (subnormals: the
+    smallest subnormal's spacing), per entry."""
+    _, bits, emin, emax = FORMATS[fmt]
+    # at or beyond the largest finite value plus half its ulp, the result is +-inf
+    overflow = mpmath.mpf(2) ** (emax + 1) - mpmath.mpf(2) ** (emax - bits - 1)
+    out = []
+    with mpmath.workdps(MP_DIGITS):
+        for c, e in zip(np.asarray(computed, dtype=np.float64).ravel(), exact):
+            if not mpmath.isfinite(e) or abs(e) >= overflow:
+                out.append(0.0 if np.sign(float(e)) * np.inf == c else np.inf)
+                continue
+            mag = abs(e)
+            exponent = max(int(mpmath.floor(mpmath.log(mag, 2))), emin) if mag else emin
+            ulp = mpmath.mpf(2) ** (exponent - bits)
+            out.append(float(abs(mpmath.mpf(float(c)) - e) / ulp))
+    return np.array(out)
+
+
+def rows(dtype, rng):
+    """Rows that exercise the range: small and large spreads, long rows, entries near the
+    format's largest finite values (as float32 then rounded to the format)."""
+    big = 60000.0 if dtype == F16 else 3e38
+    out = [rng.normal(size=(8, 37)) * s for s in (0.5, 4.0, 30.0)]
+    out.append(rng.normal(size=(2, 3000)) * 3.0)
+    out.append(np.array([[big, big / 2, -big, 0.0, 1.0]]))
+    return [r.astype(np.float32).astype(dtype) for r in out]
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+@pytest.mark.parametrize("backend", ["native", "numpy"])
+def test_results_within_one_ulp_of_the_format(fmt, backend):
+    dtype = FORMATS[fmt][0]
+    rng = np.random.default_rng(3)
+    worst = {"softmax": 0.0, "log_softmax": 0.0, "logsumexp": 0.0}
+    exact_count = total = 0
+    for x in rows(dtype, rng):
+        with sk.backend(backend):
+            p, lp, lse = sk.softmax(x), sk.log_softmax(x), sk.logsumexp(x, axis=-1)
+        assert p.dtype == lp.dtype == lse.dtype == dtype
+        for r in range(x.shape[0]):
+            row = x[r].astype(np.float64)
+            e_p, e_lp = exact_softmax(row), exact_softmax(row, log=True)
+            e_lse = [exact_logsumexp(row)]
+            for name, got, exact in (("softmax", p[r], e_p), ("log_softmax", lp[r], e_lp),
+                                     ("logsumexp", [lse[r]], e_lse)):
+                err = format_ulps(got, exact, fmt)
+                worst[name] = max(worst[name], float(err.max()))
+                exact_count += int(np.sum(err <= 0.5))
+                total += err.size
+    assert max(worst.values()) <= 1.0, worst
+    assert exact_count >= 0.99 * total  # correctly rounded almost everywhere
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_special_values_and_masked_rows(fmt):
+    dtype = FORMATS[fmt][0]
+    ninf, inf = -np.inf, np.inf
+    x = np.array([[ninf, ninf, ninf], [1.0, inf, inf], [0.0, np.nan, 1.0],
+                  [0.0, 0.0, 0.0]], dtype=np.float32).astype(dtype)
+    p = sk.softmax(x).astype(np.float64)
+    np.testing.assert_array_equal(p[0], [0, 0, 0])
+    np.testing.assert_array_equal(p[1], [0, 0.5, 0.5])
+    assert np.all(np.isnan(p[2]))
+    np.testing.assert_array_equal(sk.log_softmax(x)[0].astype(np.float64), [ninf] * 3)
+    np.testing.assert_array_equal(sk.logsumexp(x, axis=-1)[[0, 1]].astype(np.float64),
+                                  [ninf, inf])
+    # a fully masked row gives zeros, never NaN
+    where = np.array([[False] * 3, [True] * 3, [True] * 3, [True, False, True]])
+    pm = sk.softmax(x, where=where).astype(np.float64)
+    np.testing.assert_array_equal(pm[0], [0, 0, 0])
+    np.testing.assert_array_equal(pm[3], [0.5, 0, 0.5])
+
+
+def test_float16_beyond_its_exp_range():
+    # exp overflows float16 above 11.09, and 12 - 11 is exact: the softmax is that of
+    # [1, 0], correctly rounded, where exp in float16 would give inf / inf
+    x = np.array([12.0, 11.0, -65504.0], dtype=np.float16)
+    want = np.array(sk.softmax(np.array([1.0, 0.0, -np.inf]))).astype(np.float16)
+    np.testing.assert_array_equal(sk.softmax(x), want)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(np.exp(x) / np.exp(x).sum()).any()  # the naive formula
+    # a log-sum-exp of entries whose exp overflows float16: 11.5 + log(8)
+    assert sk.logsumexp(np.full(8, 11.5, dtype=np.float16)) == np.float16(11.5 + np.log(8))
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_row_sums_and_the_kernel_against_the_conversion_path(fmt):
+    dtype = FORMATS[fmt][0]
+    bits = FORMATS[fmt][1]
+    rng = np.random.default_rng(4)
+    for n in (5, 37, 1500, 40000):
+        x = (rng.normal(size=(3, n)) * 5).astype(np.float32).astype(dtype)
+        p = sk.softmax(x, temperature=0.8)
+        sums = p.astype(np.float64).sum(axis=1)
+        assert np.all(np.abs(sums - 1) <= n * 2.0 ** -bits)
+        # the half kernel (last axis, contiguous rows) against the float32 route (another
+        # axis): both round the same float32 results once
+        t = sk.softmax(np.ascontiguousarray(x.T), axis=0, temperature=0.8).T
+        np.testing.assert_array_equal(p.astype(np.float64), t.astype(np.float64))
+        out = np.empty_like(x)
+        assert sk.log_softmax(x, out=out) is out
+
+
+def test_bfloat16_dtype_argument_and_other_functions():
+    x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], dtype=np.float32)
+    p = sk.softmax(x, dtype="bfloat16")
+    assert p.dtype == BF16
+    np.testing.assert_array_equal(p, sk.softmax(x.astype(BF16)))
+    assert sk.softmax(x, dtype=ml_dtypes.bfloat16).dtype == BF16
+    xb = x.astype(BF16)
+    # computed on float32 copies: the float32 results rounded once
+    y = np.array([2, 0])
+    loss, grad = sk.cross_entropy(xb, y, return_grad=True)
+    loss32, grad32 = sk.cross_entropy(xb.astype(np.float32), y, return_grad=True)
+    assert loss.dtype == np.float32 and loss == loss32
+    assert grad.dtype == BF16
+    np.testing.assert_array_equal(grad, grad32.astype(BF16))
+    g = np.empty_like(xb)
+    _, g2 = sk.cross_entropy(xb, y, grad_out=g)
+    assert g2 is g
+    np.testing.assert_array_equal(g, grad)
+    dx = sk.softmax_backward(sk.softmax(xb), xb)
+    assert dx.dtype == BF16
+    np.testing.assert_array_equal(
+        dx, sk.softmax_backward(sk.softmax(xb).astype(np.float32),
+                                xb.astype(np.float32)).astype(BF16))
+    assert sk.softmin(xb).dtype == BF16 and sk.smooth_max(xb, k=2.0).dtype == BF16
+    with sk.backend("numpy"):
+        np.testing.assert_array_equal(sk.softmax(xb), sk.softmax(x.astype(BF16)))
+    with pytest.raises(TypeError, match="bfloat16"):
+        sk.lse_state(xb)
+
+
+def test_command_line_dtype():
+    for name, dtype in (("float16", F16), ("bfloat16", BF16)):
+        r = run_cli("softmax", "--dtype", name, "--json", "1", "2", "3")
+        assert r.returncode == 0, r.stderr
+        got = json.loads(r.stdout)
+        assert got["dtype"] == name
+        want = sk.softmax(np.array([1.0, 2.0, 3.0]).astype(dtype)).astype(np.float64)
+        assert got["result"] == want.tolist()
+    r = run_cli("logsumexp", "--dtype", "float16", "11.5", "11.5")
+    assert r.returncode == 0 and float(r.stdout) == pytest.approx(12.195, abs=1e-3)
