@@ -10,9 +10,9 @@ import json
 import mpmath
 import numpy as np
 import pytest
+from conftest import MP_DIGITS, exact_logsumexp, exact_softmax, run_cli
 
 import softmaxkit as sk
-from conftest import MP_DIGITS, exact_logsumexp, exact_softmax, run_cli
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 BF16 = np.dtype(ml_dtypes.bfloat16)
