@@ -107,6 +107,7 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sparse.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_half.py
 
 bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick
@@ -119,6 +120,7 @@ bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sparse.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py --quick
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py --quick
+	$(BENCH_ENV) $(BIN)/python benchmarks/bench_half.py --quick
 
 # The kernels without Python: tools/kernel_selftest.c against a long double reference.
 KERNEL_SRC := src/softmaxkit/_kernels
