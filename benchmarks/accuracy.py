@@ -43,8 +43,19 @@ def exact(x, log):
         return [mpmath.exp(v - m) / (c + rest) for v in xs]
 
 
+try:
+    import ml_dtypes
+    BF16 = np.dtype(ml_dtypes.bfloat16)
+except ImportError:
+    ml_dtypes = BF16 = None
+
+
+def _finfo(dtype):
+    return ml_dtypes.finfo(dtype) if dtype == BF16 else np.finfo(dtype)
+
+
 def ulps(got, ref, dtype):
-    fi = np.finfo(dtype)
+    fi = _finfo(dtype)
     worst = 0.0
     with mpmath.workdps(DIGITS):
         for g, e in zip(np.asarray(got, dtype=np.float64), ref):
@@ -56,7 +67,7 @@ def ulps(got, ref, dtype):
 
 
 def rows(dtype, n_rows, rng):
-    lim = 80.0 if dtype == np.float32 else 700.0
+    lim = 700.0 if dtype == np.float64 else 80.0
     for i in range(n_rows):
         kind = i % 3
         if kind == 0:
@@ -66,7 +77,29 @@ def rows(dtype, n_rows, rng):
             x[rng.integers(64)] = rng.uniform(0.01, 0.99)
         else:  # dominant entry
             x = np.concatenate([[0.25], -rng.uniform(20.0, 60.0, size=63)])
-        yield x.astype(dtype)
+        yield x.astype(np.float32).astype(dtype)
+
+
+def half_implementations(dtype):
+    """(name, softmax, log_softmax) on float16 / bfloat16 rows, results as float64."""
+    def ours(f):
+        return lambda x: f(x).astype(np.float64)
+    yield "softmaxkit", ours(sk.softmax), ours(sk.log_softmax)
+    if dtype == np.float16:
+        yield "scipy.special", ss.softmax, ss.log_softmax
+    if torch is not None:
+        tdt = torch.float16 if dtype == np.float16 else torch.bfloat16
+
+        def tensor(x):
+            return torch.from_numpy(x.astype(np.float32)).to(tdt)
+
+        def tsm(x):
+            return torch.softmax(tensor(x), -1).double().numpy()
+
+        def tlsm(x):
+            return torch.log_softmax(tensor(x), -1).double().numpy()
+
+        yield f"torch {torch.__version__}", tsm, tlsm
 
 
 def implementations():
@@ -104,6 +137,23 @@ def main(argv=None) -> int:
         cells = [results[(name, f, d)] for f in ("softmax", "log_softmax")
                  for d in ("float32", "float64")]
         print(f"| {name} | " + " | ".join(f"{c:,.2f}" for c in cells) + " |")
+    halves = [np.dtype(np.float16)] + ([BF16] if BF16 is not None else [])
+    for dtype in halves:
+        data = list(rows(dtype, args.rows, rng))
+        refs = {log: [exact(x.astype(np.float64), log) for x in data] for log in (False, True)}
+        for name, fsm, flsm in half_implementations(dtype):
+            for log, fn in ((False, fsm), (True, flsm)):
+                worst = max(ulps(fn(x), r, dtype) for x, r in zip(data, refs[log]))
+                results[(name, "log_softmax" if log else "softmax", dtype.name)] = worst
+    print("\nThe same rows in float16 and bfloat16 (ulps of the format)\n")
+    cols = [(f, d.name) for f in ("softmax", "log_softmax") for d in halves]
+    print("| implementation | " + " | ".join(f"{f} {d}" for f, d in cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for name in sorted({k[0] for k in results if k[2] in {d.name for d in halves}},
+                       key=lambda s: (s != "softmaxkit", s)):
+        cells = [f"{results[(name, f, d)]:,.2f}" if (name, f, d) in results else "—"
+                 for f, d in cols]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     out = Path(__file__).resolve().parent / "results"
     out.mkdir(exist_ok=True)
     (out / "accuracy.json").write_text(json.dumps(
