@@ -391,7 +391,8 @@ def test_the_python_wrapper_is_generated_from_the_kernel_list():
     assert [k for k, _ in kernels] == ["softmax", "logsumexp", "xent", "softmax_backward",
                                       "sparse", "sparse_backward", "entmax_bisect", "fy",
                                       "attention", "segments", "logcumsumexp", "lse_state",
-                                      "lse_merge", "sample", "half"]
+                                      "lse_merge", "sample", "half",
+                                      "half_in", "half_out"]
     for name, macro in kernels:
         body = text.split(f"#define {macro}(P, T)")[1].split("\n\n")[0]
         params = re.findall(r"P\(\w+, [^,]+, (\w+)\)", body)

@@ -21,69 +21,77 @@ from typing import Any
 
 import numpy as np
 
-from .._backends import registry
+from .._backends import native, registry
 from .._core import arrays, interop
 from .._core import config as _config
 from .._core import validation as v
 
-# operations whose NumPy bfloat16 input the native kernels compute as it is (the half
-# kernel); every other routed operation computes bfloat16 on float32 copies
-_BFLOAT16_NATIVE = frozenset({"softmax", "log_softmax", "logsumexp"})
+# operations whose NumPy bfloat16 and float16 input the native kernels compute as it is
+# (the half kernel); every other routed operation computes them on float32 copies
+_HALF_NATIVE = frozenset({"softmax", "log_softmax", "logsumexp"})
 # their loss stays float32 (a sum of many terms), their gradients take the logits' dtype
 _LOSSES = frozenset({"cross_entropy", "nll_loss", "linear_cross_entropy", "sparsemax_loss",
                      "entmax15_loss", "entmax_loss"})
 
 
-def _is_bfloat16(value) -> bool:
-    return isinstance(value, np.ndarray) and v.is_bfloat16(value.dtype)
+def _is_half(value) -> bool:
+    """A NumPy array stored in two bytes: bfloat16, or float16 (whose own NumPy casts run
+    an element at a time)."""
+    return isinstance(value, np.ndarray) and (value.dtype == np.float16
+                                              or v.is_bfloat16(value.dtype))
 
 
-def _to_bfloat16(res, dtype):
+def _to_half(res, dtype):
     """Floating NumPy results (in tuples too) rounded once to ``dtype``."""
     if isinstance(res, np.ndarray) and res.dtype.kind == "f":
-        return res.astype(dtype)
+        return native.to_half(res, dtype)
     if isinstance(res, np.floating):
         return np.asarray(res).astype(dtype)[()]
     if isinstance(res, tuple):
-        items = [_to_bfloat16(r, dtype) for r in res]
+        items = [_to_half(r, dtype) for r in res]
         return type(res)(*items) if hasattr(res, "_fields") else tuple(items)
     return res
 
 
 def _through_float32(op, fn, args, kwargs):
-    """A call with NumPy bfloat16 arrays, on float32 copies (exact: each bfloat16 is a
-    float32); the results rounded once to bfloat16 (a loss stays float32). ``out`` and
-    ``grad_out`` of bfloat16 receive the rounded results."""
-    dtype = next(a.dtype for a in (*args, *kwargs.values()) if _is_bfloat16(a))
-    targets = {k: kwargs[k] for k in ("out", "grad_out") if _is_bfloat16(kwargs.get(k))}
-    args = [a.astype(np.float32) if _is_bfloat16(a) else a for a in args]
-    kwargs = {k: (None if k in targets else a.astype(np.float32) if _is_bfloat16(a) else a)
+    """A call with NumPy bfloat16 or float16 arrays, on float32 copies (exact: each is a
+    float32); the results rounded once to the format (a loss stays float32). ``out`` and
+    ``grad_out`` of the format receive the rounded results."""
+    dtype = next(a.dtype for a in (*args, *kwargs.values()) if _is_half(a))
+    logits_copied = bool(args) and _is_half(args[0])
+    targets = {k: kwargs[k] for k in ("out", "grad_out") if _is_half(kwargs.get(k))}
+    args = [native.from_half(a) if _is_half(a) else a for a in args]
+    kwargs = {k: (None if k in targets else native.from_half(a) if _is_half(a) else a)
               for k, a in kwargs.items()}
     if "grad_out" in targets:
         kwargs["return_grad"] = True
+    if op == "cross_entropy" and kwargs.get("return_grad") and kwargs.get("grad_out") is None \
+            and logits_copied:
+        kwargs["grad_out"] = args[0]  # the logits' float32 copy is ours: the gradient in it
     res = fn(*args, **kwargs)
     if op in _LOSSES and isinstance(res, tuple):
-        res = (res[0], _to_bfloat16(res[1], dtype))
+        res = (res[0], _to_half(res[1], dtype))
         if "grad_out" in targets:
             np.copyto(targets["grad_out"], res[1], casting="unsafe")
             res = (res[0], targets["grad_out"])
         return res
     if op in _LOSSES:
         return res
-    res = _to_bfloat16(res, dtype)
+    res = _to_half(res, dtype)
     if "out" in targets:
         np.copyto(targets["out"], res, casting="unsafe")
         return targets["out"]
     return res
 
 
-def _bfloat16_call(op, fn, args, kwargs):
-    """The call when one of its arrays is NumPy bfloat16 (None: there is none)."""
-    if not any(_is_bfloat16(a) for a in (*args, *kwargs.values())):
+def _half_call(op, fn, args, kwargs):
+    """The call when one of its arrays is NumPy bfloat16 or float16 (None: there is
+    none)."""
+    if not any(_is_half(a) for a in (*args, *kwargs.values())):
         return None
-    if (op in _BFLOAT16_NATIVE and _config.get_backend() == "native"
+    if (op in _HALF_NATIVE and _config.get_backend() == "native"
             and kwargs.get("sink") is None and kwargs.get("b") is None
-            and all(not _is_bfloat16(a) for a in args[1:])):
+            and all(not _is_half(a) for a in args[1:])):
         return fn(*args, **kwargs)
     return _through_float32(op, fn, args, kwargs)
 
@@ -131,8 +139,8 @@ def native_route(fn):
     def call(*args, **kwargs):
         x = args[0] if args else kwargs.get(names[0])
         if type(x) is np.ndarray or arrays.library(x) is None or not registry.host_route(op):
-            if type(x) is np.ndarray and x.dtype.kind == "V":
-                res = _bfloat16_call(op, fn, args, kwargs)
+            if type(x) is np.ndarray and x.dtype.itemsize == 2:
+                res = _half_call(op, fn, args, kwargs)
                 if res is not None:
                     return res
             return fn(*args, **kwargs)
@@ -150,7 +158,13 @@ def native_route(fn):
             return fn(*args, **kwargs)
         except interop.NotHost:
             return fn(*args, **kwargs)
-        return interop.back(fn(*host_args, **host_kwargs), x, originals)
+        host_x = host_args[0] if host_args else host_kwargs.get(names[0])
+        res = None
+        if type(host_x) is np.ndarray and host_x.dtype.itemsize == 2:
+            res = _half_call(op, fn, host_args, host_kwargs)
+        if res is None:
+            res = fn(*host_args, **host_kwargs)
+        return interop.back(res, x, originals)
 
     return call
 

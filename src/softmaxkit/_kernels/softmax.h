@@ -243,6 +243,16 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     P(w, uint16_t *, y) P(n, ptrdiff_t, ys) P(i, int, format) P(i, int, kind)              \
     P(d, double, temperature)
 
+/*
+ * sk_half_in_f32 / _f64: n float16 (format 0) or bfloat16 (1) values to T, exactly;
+ * sk_half_out_f32 / _f64: n values of T rounded once (to nearest even) to the format.
+ */
+#define SK_HALF_IN_PARAMS(P, T)                                                            \
+    P(p, const uint16_t *, h) P(w, T *, t) P(n, ptrdiff_t, n) P(i, int, format)
+
+#define SK_HALF_OUT_PARAMS(P, T)                                                           \
+    P(p, const T *, t) P(w, uint16_t *, h) P(n, ptrdiff_t, n) P(i, int, format)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -258,7 +268,9 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(lse_state, SK_LSE_STATE_PARAMS, rows * n)                                            \
     X(lse_merge, SK_LSE_MERGE_PARAMS, count * 8)                                           \
     X(sample, SK_SAMPLE_PARAMS, rows * n)                                                  \
-    X(half, SK_HALF_PARAMS, rows * n)
+    X(half, SK_HALF_PARAMS, rows * n)                                                      \
+    X(half_in, SK_HALF_IN_PARAMS, n)                                                       \
+    X(half_out, SK_HALF_OUT_PARAMS, n)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
