@@ -165,3 +165,24 @@ def test_command_line_dtype():
         assert got["result"] == want.tolist()
     r = run_cli("logsumexp", "--dtype", "float16", "11.5", "11.5")
     assert r.returncode == 0 and float(r.stdout) == pytest.approx(12.195, abs=1e-3)
+
+
+def test_torch_half_tensors_take_the_kernels():
+    torch = pytest.importorskip("torch")
+    x32 = torch.randn(6, 50, generator=torch.Generator().manual_seed(0)) * 4
+    for tdt, dtype in ((torch.bfloat16, BF16), (torch.float16, F16)):
+        x = x32.to(tdt)
+        p = sk.softmax(x)
+        assert isinstance(p, torch.Tensor) and p.dtype == tdt
+        # the NumPy array over the same bits gives the same bits
+        xn = x.view(torch.int16).numpy().view(dtype)
+        np.testing.assert_array_equal(p.view(torch.int16).numpy(),
+                                      sk.softmax(xn).view(np.int16))
+        # correctly rounded where PyTorch's float64 softmax rounded to the format agrees
+        ref = torch.softmax(x.double(), -1).to(tdt)
+        assert (p == ref).float().mean() > 0.99
+        loss, grad = sk.cross_entropy(x, torch.tensor([0, 1, 2, 3, 4, 5]), return_grad=True)
+        assert loss.dtype == torch.float32 and grad.dtype == tdt
+        xr = x.clone().requires_grad_()
+        sk.log_softmax(xr)[:, 0].sum().backward()
+        assert xr.grad.dtype == tdt

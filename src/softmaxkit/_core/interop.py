@@ -5,7 +5,8 @@ its memory with a NumPy view made without a copy, so the native kernels compute 
 directly. :func:`host_views` makes the views of a call's arguments (or says why it
 cannot), :func:`back` turns the results into arrays of the input's library, again
 without a copy. Arrays that cannot be viewed (on a GPU, of a dtype NumPy lacks such as
-bfloat16, or a PyTorch tensor that records gradients) keep the array-API path.
+bfloat16 without ml_dtypes, or a PyTorch tensor that records gradients) keep the
+array-API path.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from .arrays import library
 
 _KDL_CPU = 1  # DLPack's device type for host memory
 
-# PyTorch dtypes by name -> NumPy dtypes; others (bfloat16, complex32, quantized) have no
-# NumPy twin and keep the array-API path
+# PyTorch dtypes by name -> NumPy dtypes; bfloat16 has ml_dtypes' (when installed), others
+# (complex32, quantized) no NumPy twin: they keep the array-API path
 _TORCH_DTYPES = {f"torch.{n}": np.dtype(n) for n in (
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")}
 
@@ -65,14 +66,26 @@ def _torch_view(t) -> np.ndarray:
         if _torch().is_grad_enabled():
             raise RecordsGradient("torch")
         t = t.detach()  # under no_grad nothing is recorded: compute on its memory
-    if not t.is_cpu or str(t.dtype) not in _TORCH_DTYPES:
+    bfloat16 = str(t.dtype) == "torch.bfloat16" and _bfloat16() is not None
+    if not t.is_cpu or (str(t.dtype) not in _TORCH_DTYPES and not bfloat16):
         raise NotHost("not a CPU tensor of a NumPy dtype")
     if t.is_conj() or t.is_neg():
         raise NotHost("lazy conjugate or negation")
     try:
+        if bfloat16:  # ml_dtypes' bfloat16 over the same bits
+            return t.view(_torch().int16).numpy().view(_bfloat16())
         return t.numpy()  # shares the tensor's memory, strides included
     except (RuntimeError, TypeError) as exc:  # sparse and other layouts
         raise NotHost(str(exc)) from None
+
+
+def _bfloat16():
+    """ml_dtypes' bfloat16 when it is installed (the bfloat16 extra), else None."""
+    try:
+        import ml_dtypes
+    except ImportError:
+        return None
+    return np.dtype(ml_dtypes.bfloat16)
 
 
 def _torch_written(t) -> None:
@@ -173,7 +186,7 @@ def _host_view(name: str, a, seen: list, originals: dict[int, Any]):
         elif seen[0] != lib:
             raise NotHost("arrays of two libraries")
         v = view(a)
-    if v.dtype.kind != "f" and name not in INDEX_ARGS:
+    if v.dtype.kind != "f" and name not in INDEX_ARGS and v.dtype.name != "bfloat16":
         raise NotHost(f"{name!r} is not floating: the library's promotion applies")
     if name in OUTPUT_ARGS:
         _writable(name, a, v)
@@ -194,9 +207,12 @@ def back(res, like, originals: dict[int, Any]):
     elif not isinstance(res, (np.ndarray, np.generic)):
         return res
     if type(like).__module__ == "torch":
+        res = np.asarray(res)
         if not res.flags.writeable:  # torch warns on read-only memory: give it its own
             res = res.copy()
-        return _torch_from_numpy(np.asarray(res))
+        if res.dtype.name == "bfloat16" and res.dtype.itemsize == 2:
+            return _torch_from_numpy(res.view(np.int16)).view(_torch().bfloat16)
+        return _torch_from_numpy(res)
     arr = np.asarray(res)
     import array_api_compat
 
