@@ -123,9 +123,9 @@ def native_route(fn):
     so that CPU arrays of other libraries reach the native kernels through NumPy views.
 
     The route is taken when the setting is ``"native"`` and the table lists the native
-    backend for the operation; arrays without a view (on a GPU, bfloat16, tensors that
-    record gradients) and integer arrays that the library itself would promote keep the
-    array-API path. PyTorch tensors that record gradients go through the operators of
+    backend for the operation; arrays without a view (on a GPU, bfloat16 without
+    ml_dtypes, tensors that record gradients) and integer arrays that the library itself
+    would promote keep the array-API path. PyTorch tensors that record gradients go through the operators of
     ``softmaxkit.torch`` where one applies, so that the backward runs on the kernels too.
     """
     op = fn.__name__
