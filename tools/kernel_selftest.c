@@ -1,7 +1,7 @@
 /*
  * A standalone check of the C kernels with no Python: softmax, log_softmax and
  * logsumexp of random and special rows against a long double reference, for float and
- * double, the sparse maps, and the sampling kernel's draws. Used to run the kernels on machines (or emulators) where the Python package
+ * double, the sparse maps, the sampling kernel's draws, and float16 / bfloat16 storage. Used to run the kernels on machines (or emulators) where the Python package
  * is not built, e.g.:
  *
  *   aarch64-linux-gnu-gcc -O2 -std=c11 -fopenmp -ffp-contract=off -DSK_ISA_SUFFIX=_baseline \
@@ -13,8 +13,10 @@
  * sorted algorithm (Peters et al.) in long double.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "softmax.h"
 
@@ -202,6 +204,68 @@ static int ref_draw(const long double *w, const int *keep, int n, double u)
         failures += bad;                                                                    \
     } while (0)
 
+/* The storage formats from and to float: float16 through _Float16, bfloat16 by its bits. */
+static float half_value(uint16_t h, int format)
+{
+    if (format == 0) {
+        _Float16 v;
+        memcpy(&v, &h, 2);
+        return (float)v;
+    }
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* The format's spacing at |v| (subnormals: the smallest subnormal's). */
+static long double half_ulp(long double v, int format)
+{
+    int e;
+    frexpl(fabsl(v), &e);
+    const int bits = format == 0 ? 10 : 7, emin = format == 0 ? -14 : -126;
+    return ldexpl(1.0L, (e - 1 > emin ? e - 1 : emin) - bits);
+}
+
+/* float16 and bfloat16 rows: softmax and log_softmax through the half kernel within 1 ulp
+ * of the format of the long double values of the stored inputs. */
+#define CHECK_HALF(SK_HALF)                                                                  \
+    do {                                                                                    \
+        enum { N = 77, ROWS = 8 };                                                          \
+        static uint16_t x[ROWS * N], y[ROWS * N];                                           \
+        static double xd[N];                                                                \
+        double worst = 0;                                                                   \
+        for (int format = 0; format < 2; format++) {                                        \
+            for (int i = 0; i < ROWS * N; i++) {                                            \
+                float v = (float)((uniform() - 0.5) * 12.0);                                \
+                if (format == 0) {                                                          \
+                    _Float16 h = (_Float16)v;                                               \
+                    memcpy(&x[i], &h, 2);                                                   \
+                } else {                                                                    \
+                    uint32_t u;                                                             \
+                    memcpy(&u, &v, 4);                                                      \
+                    x[i] = (uint16_t)(u >> 16);                                             \
+                }                                                                           \
+            }                                                                               \
+            for (int kind = 0; kind < 2; kind++) {                                          \
+                if (SK_HALF(x, ROWS, N, N, y, N, format, kind, 1.0, 2) != SK_OK) failures++; \
+                for (int r = 0; r < ROWS; r++) {                                            \
+                    for (int i = 0; i < N; i++) xd[i] = half_value(x[r * N + i], format);   \
+                    const long double lse = ref_lse(xd, N);                                 \
+                    for (int i = 0; i < N; i++) {                                           \
+                        long double e = kind ? (long double)xd[i] - lse                     \
+                                             : expl((long double)xd[i] - lse);              \
+                        long double got = half_value(y[r * N + i], format);                 \
+                        double u = (double)(fabsl(got - e) / half_ulp(e, format));          \
+                        worst = u > worst ? u : worst;                                      \
+                    }                                                                       \
+                }                                                                           \
+            }                                                                               \
+        }                                                                                   \
+        printf("half    softmax, log_softmax %.3f ulp of the format\n", worst);             \
+        failures += worst > 1.0;                                                            \
+    } while (0)
+
 int main(void)
 {
     printf("instruction set %d, threads %d\n", sk_isa(), sk_max_threads());
@@ -211,6 +275,7 @@ int main(void)
     CHECK_SPARSE(double, 0, sk_sparse_f64);
     CHECK_SAMPLE(float, sk_sample_f32);
     CHECK_SAMPLE(double, sk_sample_f64);
+    CHECK_HALF(sk_half_f32);
     printf("%s\n", failures ? "FAILED" : "ok");
     return failures != 0;
 }
