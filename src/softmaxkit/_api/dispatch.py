@@ -125,8 +125,10 @@ def native_route(fn):
     The route is taken when the setting is ``"native"`` and the table lists the native
     backend for the operation; arrays without a view (on a GPU, bfloat16 without
     ml_dtypes, tensors that record gradients) and integer arrays that the library itself
-    would promote keep the array-API path. PyTorch tensors that record gradients go through the operators of
-    ``softmaxkit.torch`` where one applies, so that the backward runs on the kernels too.
+    would promote keep the array-API path. PyTorch tensors that record gradients go
+    through the operators of ``softmaxkit.torch`` where one applies, so that the backward
+    runs on the kernels too. NumPy float16 and bfloat16 arrays (views included) go to the
+    half kernel or through float32 copies (``_half_call``).
     """
     op = fn.__name__
     if "native" not in registry.CAPABILITIES[op]:
