@@ -10,6 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
+import softmaxkit as sk
 from softmaxkit import calibration as cal
 from softmaxkit import softmax
 
@@ -355,6 +356,27 @@ def test_vector_scaling_is_at_its_optimum(digits_logits):
     temperature = cal.TemperatureScaler().fit(z, y)
     nll = cal.negative_log_likelihood
     assert nll(y, s.transform(z)) <= nll(y, temperature.transform(z)) + 1e-9
+
+
+def test_vector_scaling_hessian_equals_differences_of_the_gradient():
+    from softmaxkit._estimators.calibration import _vector_hessian
+
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(40, 4)) * 2
+    y = rng.integers(0, 4, size=40)
+    w = rng.uniform(0.5, 2.0, size=40)
+    w /= w.sum()
+    theta = np.concatenate([rng.uniform(0.5, 1.5, 4), rng.normal(size=4)])
+
+    def grad(t):
+        _, g = sk.cross_entropy(t[:4] * z + t[4:], y, axis=1, reduction="none",
+                                return_grad=True)
+        g *= w[:, None]
+        return np.concatenate([np.sum(g * z, axis=0), np.sum(g, axis=0)])
+
+    h = 1e-6
+    fd = np.stack([(grad(theta + e) - grad(theta - e)) / (2 * h) for e in np.eye(8) * h])
+    np.testing.assert_allclose(_vector_hessian(z, w, theta, 0.0), fd, atol=1e-7)
 
 
 # ---------------------------------------------------------------- the classifier
