@@ -84,11 +84,12 @@ def _through_float32(op, fn, args, kwargs):
     return res
 
 
-def _half_call(op, fn, args, kwargs):
-    """The call when one of its arrays is NumPy bfloat16 or float16 (None: there is
-    none)."""
-    if not any(_is_half(a) for a in (*args, *kwargs.values())):
-        return None
+def _numpy_call(op, fn, x, args, kwargs):
+    """``fn`` on NumPy input ``x`` (its first array): float16 and bfloat16 go to the half
+    kernel or through float32 copies, everything else straight to ``fn``."""
+    if (type(x) is not np.ndarray or x.dtype.itemsize != 2
+            or not any(_is_half(a) for a in (*args, *kwargs.values()))):
+        return fn(*args, **kwargs)
     if (op in _HALF_NATIVE and _config.get_backend() == "native"
             and kwargs.get("sink") is None and kwargs.get("b") is None
             and all(not _is_half(a) for a in args[1:])):
@@ -128,7 +129,7 @@ def native_route(fn):
     would promote keep the array-API path. PyTorch tensors that record gradients go
     through the operators of ``softmaxkit.torch`` where one applies, so that the backward
     runs on the kernels too. NumPy float16 and bfloat16 arrays (views included) go to the
-    half kernel or through float32 copies (``_half_call``).
+    half kernel or through float32 copies (``_numpy_call``).
     """
     op = fn.__name__
     if "native" not in registry.CAPABILITIES[op]:
@@ -141,11 +142,7 @@ def native_route(fn):
     def call(*args, **kwargs):
         x = args[0] if args else kwargs.get(names[0])
         if type(x) is np.ndarray or arrays.library(x) is None or not registry.host_route(op):
-            if type(x) is np.ndarray and x.dtype.itemsize == 2:
-                res = _half_call(op, fn, args, kwargs)
-                if res is not None:
-                    return res
-            return fn(*args, **kwargs)
+            return _numpy_call(op, fn, x, args, kwargs)
         if len(args) > len(names):
             return fn(*args, **kwargs)  # raises the TypeError
         try:
@@ -161,12 +158,8 @@ def native_route(fn):
         except interop.NotHost:
             return fn(*args, **kwargs)
         host_x = host_args[0] if host_args else host_kwargs.get(names[0])
-        res = None
-        if type(host_x) is np.ndarray and host_x.dtype.itemsize == 2:
-            res = _half_call(op, fn, host_args, host_kwargs)
-        if res is None:
-            res = fn(*host_args, **host_kwargs)
-        return interop.back(res, x, originals)
+        return interop.back(_numpy_call(op, fn, host_x, host_args, host_kwargs), x,
+                            originals)
 
     return call
 

@@ -782,9 +782,16 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     >>> ax.get_title()
     'Reliability diagram: ECE = 0.1500'
     """
+    ax = _axes("reliability_diagram", ax, 1, (5, 6.2))
+    ece = _reliability(ax, y, proba, n_bins, classes)
+    ax.set_title(f"Reliability diagram: ECE = {ece:.4f}")
+    return ax
+
+
+def _reliability(ax, y, proba, n_bins, classes):
+    """Draw the reliability diagram's bars, points and diagonal on ``ax``; its ECE."""
     ece, table = expected_calibration_error(y, proba, n_bins=n_bins, classes=classes,
                                             return_table=True)
-    ax = _axes("reliability_diagram", ax, 1, (5, 6.2))
     ax.bar(table["lower"], table["accuracy"], width=1.0 / n_bins, align="edge",
            edgecolor="k", color="C0", label="accuracy", gid="accuracy")
     ax.plot(table["confidence"], table["accuracy"], "o", color="C1",
@@ -794,11 +801,10 @@ def reliability_diagram(y, proba, *, n_bins=10, classes=None, ax=None):
     ax.set_ylim(0, 1)
     ax.set_xlabel("confidence (largest predicted probability)")
     ax.set_ylabel("accuracy")
-    ax.set_title(f"Reliability diagram: ECE = {ece:.4f}")
     # below the axes, where it can cover no bar or point
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, fontsize=8,
               frameon=False)
-    return ax
+    return ece
 
 
 def temperature_scaling(y, logits, temperature, *, n_bins=10, classes=None, ax=None):
@@ -835,10 +841,8 @@ def temperature_scaling(y, logits, temperature, *, n_bins=10, classes=None, ax=N
                          f"shape {z.shape}")
     axes = _axes("temperature_scaling", ax, 2, (10, 6.2))
     for a, t, label in ((axes[0], 1.0, "Before"), (axes[1], temperature, None)):
-        reliability_diagram(y, softmax(z, axis=1, temperature=t), n_bins=n_bins,
-                            classes=classes, ax=a)
-        ece = a.get_title().rsplit("= ", 1)[1]
-        a.set_title(f"{label or f'After, T = {t:.3g}'}: ECE = {ece}")
+        ece = _reliability(a, y, softmax(z, axis=1, temperature=t), n_bins, classes)
+        a.set_title(f"{label or f'After, T = {t:.3g}'}: ECE = {ece:.4f}")
     return axes
 
 
