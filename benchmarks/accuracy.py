@@ -11,13 +11,12 @@ log-probability is tiny, plus ordinary random rows.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import mpmath
 import numpy as np
 import scipy.special as ss
+from report import Report
 
 import softmaxkit as sk
 
@@ -27,6 +26,7 @@ except ImportError:
     torch = None
 
 DIGITS = 40
+report = Report("accuracy", "Accuracy against mpmath")
 
 
 def exact(x, log):
@@ -130,13 +130,13 @@ def main(argv=None) -> int:
                 key = (name, "log_softmax" if log else "softmax", np.dtype(dtype).name)
                 results[key] = worst
     names = sorted({k[0] for k in results}, key=lambda s: (s != "softmaxkit", s))
-    print(f"Worst error in ulps over {args.rows} rows of 64 per dtype (normal range)\n")
-    print("| implementation | softmax f32 | softmax f64 | log_softmax f32 | log_softmax f64 |")
-    print("|---|---|---|---|---|")
+    report(f"Worst error in ulps over {args.rows} rows of 64 per dtype (normal range)\n")
+    report("| implementation | softmax f32 | softmax f64 | log_softmax f32 | log_softmax f64 |")
+    report("|---|---|---|---|---|")
     for name in names:
         cells = [results[(name, f, d)] for f in ("softmax", "log_softmax")
                  for d in ("float32", "float64")]
-        print(f"| {name} | " + " | ".join(f"{c:,.2f}" for c in cells) + " |")
+        report(f"| {name} | " + " | ".join(f"{c:,.2f}" for c in cells) + " |")
     halves = [np.dtype(np.float16)] + ([BF16] if BF16 is not None else [])
     for dtype in halves:
         data = list(rows(dtype, args.rows, rng))
@@ -145,20 +145,17 @@ def main(argv=None) -> int:
             for log, fn in ((False, fsm), (True, flsm)):
                 worst = max(ulps(fn(x), r, dtype) for x, r in zip(data, refs[log]))
                 results[(name, "log_softmax" if log else "softmax", dtype.name)] = worst
-    print("\nThe same rows in float16 and bfloat16 (ulps of the format)\n")
+    report("\nThe same rows in float16 and bfloat16 (ulps of the format)\n")
     cols = [(f, d.name) for f in ("softmax", "log_softmax") for d in halves]
-    print("| implementation | " + " | ".join(f"{f} {d}" for f, d in cols) + " |")
-    print("|---" * (len(cols) + 1) + "|")
+    report("| implementation | " + " | ".join(f"{f} {d}" for f, d in cols) + " |")
+    report("|---" * (len(cols) + 1) + "|")
     for name in sorted({k[0] for k in results if k[2] in {d.name for d in halves}},
                        key=lambda s: (s != "softmaxkit", s)):
         cells = [f"{results[(name, f, d)]:,.2f}" if (name, f, d) in results else "—"
                  for f, d in cols]
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "accuracy.json").write_text(json.dumps(
-        [{"implementation": k[0], "function": k[1], "dtype": k[2], "worst_ulps": v}
-         for k, v in results.items()], indent=1))
+        report(f"| {name} | " + " | ".join(cells) + " |")
+    report.save([{"implementation": k[0], "function": k[1], "dtype": k[2], "worst_ulps": v}
+                 for k, v in results.items()], quick=args.rows < 60)
     return 0
 
 

@@ -13,11 +13,10 @@ are medians of interleaved rounds in one process, float32 unless a row says othe
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -28,7 +27,7 @@ try:
 except ImportError:
     torch = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("attention", "Attention and streaming")
 
 
 def _alibi(heads):
@@ -166,63 +165,61 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(args.threads)
     repeat = 3 if args.quick else max(args.repeat, 3)
-    print(f"# attention and streaming, {args.threads} threads, ISA {_native.isa()}, median of "
-          f"{repeat} interleaved rounds (ms)")
+    report(f"# attention and streaming, {args.threads} threads, ISA {_native.isa()}, median of "
+           f"{repeat} interleaved rounds (ms)")
     if torch is None:
-        print("\n(PyTorch is not installed: no torch columns)")
+        report("\n(PyTorch is not installed: no torch columns)")
     results = {"isa": _native.isa(), "threads": args.threads}
 
     att = attention_rows(args.quick, repeat)
-    print("\n## attention_softmax: scale, causal, ALiBi (target: ≥ 2× the unfused PyTorch "
-          "composition, within 1.3× of plain softmax)\n")
-    print("| shape (causal) | sk fused out= | sk fused | sk softmax out= | sk softmax of the "
-          "formed scores out= | torch unfused | fused / softmax | fused / softmax of the same "
-          "scores | torch / sk fused |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    report("\n## attention_softmax: scale, causal, ALiBi (target: ≥ 2× the unfused PyTorch "
+           "composition, within 1.3× of plain softmax)\n")
+    report("| shape (causal) | sk fused out= | sk fused | sk softmax out= | sk softmax of the "
+           "formed scores out= | torch unfused | fused / softmax | fused / softmax of the same "
+           "scores | torch / sk fused |")
+    report("|---|---|---|---|---|---|---|---|---|")
     for r in att:
         ms = r["ms"]
         tt, fused = ms.get("torch unfused"), ms["sk fused"]
-        print(f"| {'×'.join(map(str, r['shape']))} ({r['causal']}) | {ms['sk fused out=']:.1f} | "
-              f"{ms['sk fused']:.1f} | {ms['sk softmax out=']:.1f} | "
-              f"{ms['sk softmax of formed out=']:.1f} | "
-              f"{'—' if tt is None else f'{tt:.1f}'} | "
-              f"{ms['sk fused out='] / ms['sk softmax out=']:.2f}× | "
-              f"{ms['sk fused out='] / ms['sk softmax of formed out=']:.2f}× | "
-              f"{'—' if tt is None else f'{tt / fused:.1f}×'} |")
+        report(f"| {'×'.join(map(str, r['shape']))} ({r['causal']}) | {ms['sk fused out=']:.1f} | "
+               f"{ms['sk fused']:.1f} | {ms['sk softmax out=']:.1f} | "
+               f"{ms['sk softmax of formed out=']:.1f} | "
+               f"{'—' if tt is None else f'{tt:.1f}'} | "
+               f"{ms['sk fused out='] / ms['sk softmax out=']:.2f}× | "
+               f"{ms['sk fused out='] / ms['sk softmax of formed out=']:.2f}× | "
+               f"{'—' if tt is None else f'{tt / fused:.1f}×'} |")
     results["attention"] = att
 
     seg = segment_rows(args.quick, repeat)
     ms = seg["ms"]
-    print(f"\n## segment_softmax: {seg['entries']} entries in {seg['segments']} segments "
-          "(target: ≥ 3× torch scatter, or the NumPy composition)\n")
-    print("| implementation | ms | / sk offsets |")
-    print("|---|---|---|")
+    report(f"\n## segment_softmax: {seg['entries']} entries in {seg['segments']} segments "
+           "(target: ≥ 3× torch scatter, or the NumPy composition)\n")
+    report("| implementation | ms | / sk offsets |")
+    report("|---|---|---|")
     for k, v in ms.items():
-        print(f"| {k} | {v:.2f} | {v / ms['sk offsets']:.1f}× |")
+        report(f"| {k} | {v:.2f} | {v / ms['sk offsets']:.1f}× |")
     results["segments"] = seg
 
     scans = scan_rows(args.quick, repeat)
-    print("\n## logcumsumexp of one long row (x ~ 30·N(0, 1)): time and worst error (ulps of "
-          "max(|y|, 1) against a long-double scan)\n")
-    print("| n | dtype | implementation | ms | worst ulps |")
-    print("|---|---|---|---|---|")
+    report("\n## logcumsumexp of one long row (x ~ 30·N(0, 1)): time and worst error (ulps of "
+           "max(|y|, 1) against a long-double scan)\n")
+    report("| n | dtype | implementation | ms | worst ulps |")
+    report("|---|---|---|---|---|")
     for r in scans:
         for k, v in r["ms"].items():
-            print(f"| {r['n']} | {r['dtype']} | {k} | {v:.2f} | {r['ulps'][k]:.1f} |")
+            report(f"| {r['n']} | {r['dtype']} | {k} | {v:.2f} | {r['ulps'][k]:.1f} |")
     results["logcumsumexp"] = scans
 
     mg = merge_row(args.quick, repeat)
-    print(f"\n## lse_merge of two states of {mg['states']} slices (target: no more than a "
-          "pass over the states)\n")
-    print("| implementation | ms |")
-    print("|---|---|")
+    report(f"\n## lse_merge of two states of {mg['states']} slices (target: no more than a "
+           "pass over the states)\n")
+    report("| implementation | ms |")
+    report("|---|---|")
     for k, v in mg["ms"].items():
-        print(f"| {k} | {v:.2f} |")
+        report(f"| {k} | {v:.2f} |")
     results["merge"] = mg
 
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("attention-quick.json" if args.quick else "attention.json")).write_text(
-        json.dumps(results, indent=1))
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 

@@ -10,11 +10,10 @@ digits and iris (standardized, 25 % stratified test split, random_state=0).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
+from report import Report
 from sklearn.datasets import load_digits, load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -24,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 import softmaxkit as sk
 from softmaxkit.datasets import load_fashion_mnist
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("classifier", "The classifier against scikit-learn")
 
 
 def datasets(quick):
@@ -36,7 +35,7 @@ def datasets(quick):
     try:
         d = load_fashion_mnist()
     except FileNotFoundError as exc:
-        print(f"(skipping Fashion-MNIST: {str(exc).split('.')[0]})")
+        report(f"(skipping Fashion-MNIST: {str(exc).split('.')[0]})")
         return
     if quick:  # a tenth of the training set: a smoke run, not the target
         yield "fashion-mnist (6000 train)", d.X_train[:6000], d.X_test, d.y_train[:6000], d.y_test
@@ -59,20 +58,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sk.set_num_threads(2)
     rows = []
-    print("| dataset | softmaxkit acc | sklearn acc | softmaxkit log loss | sklearn log loss |"
-          " softmaxkit fit s | sklearn fit s | fit time ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    report("| dataset | softmaxkit acc | sklearn acc | softmaxkit log loss | sklearn log loss |"
+           " softmaxkit fit s | sklearn fit s | fit time ratio |")
+    report("|---|---|---|---|---|---|---|---|")
     for name, Xtr, Xte, ytr, yte in datasets(args.quick):
         ours = measure(sk.SoftmaxClassifier(random_state=0), Xtr, Xte, ytr, yte)
         theirs = measure(LogisticRegression(max_iter=1000), Xtr, Xte, ytr, yte)
         rows.append({"dataset": name, "softmaxkit": ours, "sklearn": theirs})
-        print(f"| {name} | {ours['accuracy']:.4f} | {theirs['accuracy']:.4f} | "
-              f"{ours['log_loss']:.4f} | {theirs['log_loss']:.4f} | {ours['fit_s']:.2f} | "
-              f"{theirs['fit_s']:.2f} | {theirs['fit_s'] / ours['fit_s']:.1f}× |")
+        report(f"| {name} | {ours['accuracy']:.4f} | {theirs['accuracy']:.4f} | "
+               f"{ours['log_loss']:.4f} | {theirs['log_loss']:.4f} | {ours['fit_s']:.2f} | "
+               f"{theirs['fit_s']:.2f} | {theirs['fit_s'] / ours['fit_s']:.1f}× |")
         sys.stdout.flush()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("classifier-quick.json" if args.quick else "classifier.json")).write_text(
-        json.dumps(rows, indent=1))
+    report.save(rows, quick=args.quick)
     return 0
 
 

@@ -27,8 +27,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from report import Report
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("contention", "On a shared machine")
 HERE = Path(__file__).resolve()
 
 
@@ -115,7 +116,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.repeats, args.rows = 5, 6000
     isa = os.environ.get("SOFTMAXKIT_ISA", "auto")
-    print(f"## Contention ({os.cpu_count()} cores, SOFTMAXKIT_ISA={isa})\n")
+    report(f"## Contention ({os.cpu_count()} cores, SOFTMAXKIT_ISA={isa})\n")
 
     kernels = {}
     for load in (0, 1):
@@ -125,12 +126,12 @@ def main(argv=None) -> int:
                 kernels[(load, threads)] = run_child("kernel", threads, args)[0]
         finally:
             stop(procs)
-    print("| softmax 1000000x10 float32, out= | 1 thread | 2 threads | 2 threads / 1 thread |")
-    print("|---|---|---|---|")
+    report("| softmax 1000000x10 float32, out= | 1 thread | 2 threads | 2 threads / 1 thread |")
+    report("|---|---|---|---|")
     for load in (0, 1):
         one, two = kernels[(load, 1)], kernels[(load, 2)]
-        print(f"| {'alone' if not load else 'one busy process'} | {one * 1e3:.1f} ms | "
-              f"{two * 1e3:.1f} ms | {two / one:.2f} |")
+        report(f"| {'alone' if not load else 'one busy process'} | {one * 1e3:.1f} ms | "
+               f"{two * 1e3:.1f} ms | {two / one:.2f} |")
 
     fits = {}
     for label, threads in (("defaults", 2), ("every pool at 1 thread", 1)):
@@ -141,21 +142,20 @@ def main(argv=None) -> int:
         finally:
             stop(procs)
         fits[(label, "two")] = max(run_child("fit", threads, args, count=2))
-    print(f"\n| fit, Fashion-MNIST {args.rows}x784 float32, 8 epochs | alone | one busy process | "
-          "two fits together (slower) | busy / one-thread busy | two / alone |")
-    print("|---|---|---|---|---|---|")
+    report(f"\n| fit, Fashion-MNIST {args.rows}x784 float32, 8 epochs | alone | "
+            "one busy process | two fits together (slower) | busy / one-thread busy | "
+            "two / alone |")
+    report("|---|---|---|---|---|---|")
     base = fits[("every pool at 1 thread", "busy")]
     for label in ("defaults", "every pool at 1 thread"):
         a, b, c = (fits[(label, k)] for k in ("alone", "busy", "two"))
-        print(f"| {label} | {a:.2f} s | {b:.2f} s | {c:.2f} s | {b / base:.2f} | "
-              f"{c / fits[(label, 'alone')]:.2f} |")
+        report(f"| {label} | {a:.2f} s | {b:.2f} s | {c:.2f} s | {b / base:.2f} | "
+               f"{c / fits[(label, 'alone')]:.2f} |")
 
-    RESULTS.mkdir(exist_ok=True)
-    out = {"isa": isa, "rows": args.rows,
-           "kernels_ms": {f"load{k[0]}_threads{k[1]}": v * 1e3 for k, v in kernels.items()},
-           "fit_s": {f"{k[0]}|{k[1]}": v for k, v in fits.items()}}
-    name = "contention-quick.json" if args.quick else "contention.json"
-    (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n")
+    report.save({"isa": isa, "rows": args.rows,
+                 "kernels_ms": {f"load{k[0]}_threads{k[1]}": v * 1e3
+                                for k, v in kernels.items()},
+                 "fit_s": {f"{k[0]}|{k[1]}": v for k, v in fits.items()}}, quick=args.quick)
     return 0
 
 

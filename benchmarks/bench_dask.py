@@ -18,7 +18,6 @@ here): the figures are those of the compute and the cluster, not of a disk.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -27,11 +26,12 @@ from pathlib import Path
 import dask
 import numpy as np
 from distributed import Client, LocalCluster
+from report import Report
 
 import softmaxkit as sk
 from softmaxkit._core.lazy_io import open_array
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("dask", "Dask")
 GiB = 2**30
 
 
@@ -92,7 +92,7 @@ def classifier_table(tmp, repeat, memory_limit, epochs, batch):
     try:
         d = load_fashion_mnist()
     except FileNotFoundError as exc:
-        print(f"(skipping the classifier: {str(exc).split('.')[0]})")
+        report(f"(skipping the classifier: {str(exc).split('.')[0]})")
         return []
     X = np.concatenate([d.X_train] * repeat)
     y = np.concatenate([d.y_train] * repeat)
@@ -137,27 +137,25 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         t0 = time.perf_counter()
         write_random(tmp / "big.npy", rows, cols)
-        print(f"wrote {size / GiB:.2f} GiB ({rows} x {cols} float32) in "
-              f"{time.perf_counter() - t0:.1f} s; workers limited to {limit} each\n")
+        report(f"wrote {size / GiB:.2f} GiB ({rows} x {cols} float32) in "
+               f"{time.perf_counter() - t0:.1f} s; workers limited to {limit} each\n")
         sm = softmax_table(tmp / "big.npy", size, limit, 1 if args.quick else 3)
         (tmp / "big.npy").unlink()
-        print("| computation | workers | median s | GB/s |")
-        print("|---|---|---|---|")
+        report("| computation | workers | median s | GB/s |")
+        report("|---|---|---|---|")
         for r in sm:
-            print(f"| {r['what']} | {r['workers']} | {r['s']:.2f} | {r['GB/s']:.2f} |")
+            report(f"| {r['what']} | {r['workers']} | {r['s']:.2f} | {r['GB/s']:.2f} |")
         repeat, climit, epochs = (1, "256MiB", 1) if args.quick else (8, "1GiB", 2)
         cl = classifier_table(tmp, repeat, climit, epochs, 4096)
         if cl:
-            print(f"\nSoftmaxClassifier on Fashion-MNIST x {repeat} from disk, batch 4096 "
-                  f"per worker, workers limited to {climit}; {epochs} epoch(s)\n")
-            print("| workers | rows | data GB | s/epoch | GB/s | test accuracy |")
-            print("|---|---|---|---|---|---|")
+            report(f"\nSoftmaxClassifier on Fashion-MNIST x {repeat} from disk, batch 4096 "
+                   f"per worker, workers limited to {climit}; {epochs} epoch(s)\n")
+            report("| workers | rows | data GB | s/epoch | GB/s | test accuracy |")
+            report("|---|---|---|---|---|---|")
             for r in cl:
-                print(f"| {r['workers']} | {r['rows']} | {r['data GB']:.2f} | "
-                      f"{r['s/epoch']:.2f} | {r['GB/s']:.2f} | {r['test accuracy']:.4f} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dask.json").write_text(json.dumps({"softmax": sm, "classifier": cl},
-                                                  indent=1, default=str))
+                report(f"| {r['workers']} | {r['rows']} | {r['data GB']:.2f} | "
+                       f"{r['s/epoch']:.2f} | {r['GB/s']:.2f} | {r['test accuracy']:.4f} |")
+    report.save({"softmax": sm, "classifier": cl}, quick=args.quick)
     return 0
 
 

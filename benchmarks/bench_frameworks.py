@@ -11,11 +11,10 @@ to take a few milliseconds (so that 1 KiB inputs are measured, not the clock).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -36,7 +35,7 @@ try:
 except ImportError:
     jax = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("frameworks", "PyTorch and JAX")
 # (label, bytes of float32 input): rows of 256 classes
 SIZES = [("1 KiB", 2**10), ("64 KiB", 2**16), ("4 MiB", 2**22), ("64 MiB", 2**26),
          ("512 MiB", 2**29)]
@@ -83,10 +82,10 @@ def torch_own(a):
 
 
 def table_views(sizes, repeat, results):
-    print("\n## CPU tensors against their NumPy views (float32, rows of 256; target: "
-          "tensor / view ≤ 1.15)")
-    print("\n| function | size | NumPy view ms | tensor ms | tensor / view | torch's own ms |")
-    print("|---|---|---|---|---|---|")
+    report("\n## CPU tensors against their NumPy views (float32, rows of 256; target: "
+           "tensor / view ≤ 1.15)")
+    report("\n| function | size | NumPy view ms | tensor ms | tensor / view | torch's own ms |")
+    report("|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     for size_label, nbytes in sizes:
         rows = max(nbytes // 4 // 256, 1)
@@ -107,24 +106,24 @@ def table_views(sizes, repeat, results):
             results.append({"table": "views", "function": name, "size": size_label,
                             **{k: v * 1e3 for k, v in t.items()}})
             torch_ms = _ms(t["torch"]) if "torch" in t else "—"
-            print(f"| {name} | {size_label} | {_ms(t['view'])} | {_ms(t['tensor'])} | "
-                  f"{ratio:.2f} | {torch_ms} |")
+            report(f"| {name} | {size_label} | {_ms(t['view'])} | {_ms(t['tensor'])} | "
+                   f"{ratio:.2f} | {torch_ms} |")
     labels = [label for label, _ in sizes]
-    print("\ntensor / NumPy view, by input size:\n")
-    print("| function | " + " | ".join(labels) + " |")
-    print("|---|" + "---|" * len(labels))
+    report("\ntensor / NumPy view, by input size:\n")
+    report("| function | " + " | ".join(labels) + " |")
+    report("|---|" + "---|" * len(labels))
     for name in family_calls():
         row = {r["size"]: r["tensor"] / r["view"] for r in results
                if r.get("table") == "views" and r["function"] == name}
-        print(f"| {name} | " + " | ".join(f"{row[label]:.2f}" for label in labels) + " |")
+        report(f"| {name} | " + " | ".join(f"{row[label]:.2f}" for label in labels) + " |")
 
 
 def table_cross_entropy(shapes, repeat, results):
-    print("\n## cross-entropy on torch tensors, mean loss + gradient of the logits (float32;"
-          " target: ≥ 5× F.cross_entropy + backward)")
-    print("\n| shape | F.cross_entropy + backward ms | sk.cross_entropy(return_grad) ms | "
-          "× | softmaxkit.torch.cross_entropy + backward ms | × |")
-    print("|---|---|---|---|---|---|")
+    report("\n## cross-entropy on torch tensors, mean loss + gradient of the logits (float32;"
+           " target: ≥ 5× F.cross_entropy + backward)")
+    report("\n| shape | F.cross_entropy + backward ms | sk.cross_entropy(return_grad) ms | "
+           "× | softmaxkit.torch.cross_entropy + backward ms | × |")
+    report("|---|---|---|---|---|---|")
     rng = np.random.default_rng(1)
     for n, c in shapes:
         z = torch.from_numpy(rng.normal(size=(n, c)).astype(np.float32))
@@ -143,9 +142,9 @@ def table_cross_entropy(shapes, repeat, results):
                        ("skt", autograd)], repeat)
         results.append({"table": "cross_entropy", "shape": [n, c],
                         **{k: v * 1e3 for k, v in times.items()}})
-        print(f"| {n}×{c} | {_ms(times['torch'])} | {_ms(times['sk'])} | "
-              f"{times['torch'] / times['sk']:.1f}× | {_ms(times['skt'])} | "
-              f"{times['torch'] / times['skt']:.1f}× |")
+        report(f"| {n}×{c} | {_ms(times['torch'])} | {_ms(times['sk'])} | "
+               f"{times['torch'] / times['sk']:.1f}× | {_ms(times['skt'])} | "
+               f"{times['torch'] / times['skt']:.1f}× |")
 
 
 def _pair_row(results, table, name, shape, first, second, repeat):
@@ -155,13 +154,13 @@ def _pair_row(results, table, name, shape, first, second, repeat):
     results.append({"table": table, "function": name, "shape": list(shape),
                     **{k: v * 1e3 for k, v in t.items()}})
     a, b = t[first[0]], t[second[0]]
-    print(f"| {name} | {shape[0]}×{shape[1]} | {_ms(a)} | {_ms(b)} | {a / b:.2f} |")
+    report(f"| {name} | {shape[0]}×{shape[1]} | {_ms(a)} | {_ms(b)} | {a / b:.2f} |")
 
 
 def table_autograd(repeat, results, quick):
-    print("\n## autograd: forward + backward of sum(f(x) * w) over the last axis (float32)")
-    print("\n| function | shape | torch ms | softmaxkit.torch ms | torch / softmaxkit |")
-    print("|---|---|---|---|---|")
+    report("\n## autograd: forward + backward of sum(f(x) * w) over the last axis (float32)")
+    report("\n| function | shape | torch ms | softmaxkit.torch ms | torch / softmaxkit |")
+    report("|---|---|---|---|---|")
     rng = np.random.default_rng(2)
     for shape in ([(256, 1000)] if quick else [(1024, 1024), (16384, 1024)]):
         x = torch.from_numpy(rng.normal(size=shape).astype(np.float32))
@@ -176,10 +175,10 @@ def table_autograd(repeat, results, quick):
 
 
 def table_pure(repeat, results):
-    print("\n## the array-API path (`backend(\"numpy\")` forces it on CPU tensors) against "
-          "torch's own, 1024×1024 float32 (target: ≤ 8×)")
-    print("\n| function | torch ms | array-API path ms | × torch | native route ms |")
-    print("|---|---|---|---|---|")
+    report("\n## the array-API path (`backend(\"numpy\")` forces it on CPU tensors) against "
+           "torch's own, 1024×1024 float32 (target: ≤ 8×)")
+    report("\n| function | torch ms | array-API path ms | × torch | native route ms |")
+    report("|---|---|---|---|---|")
     rng = np.random.default_rng(3)
     x = torch.from_numpy(rng.normal(size=(1024, 1024)).astype(np.float32))
     t = torch.from_numpy(rng.integers(0, 1024, size=1024))
@@ -194,14 +193,14 @@ def table_pure(repeat, results):
         times = timed([("torch", theirs), ("pure", pure), ("native", ours)], repeat)
         results.append({"table": "pure", "function": name,
                         **{k: v * 1e3 for k, v in times.items()}})
-        print(f"| {name} | {_ms(times['torch'])} | {_ms(times['pure'])} | "
-              f"{times['pure'] / times['torch']:.1f}× | {_ms(times['native'])} |")
+        report(f"| {name} | {_ms(times['torch'])} | {_ms(times['pure'])} | "
+               f"{times['pure'] / times['torch']:.1f}× | {_ms(times['native'])} |")
 
 
 def table_jax(repeat, results, quick):
-    print("\n## JAX (CPU), jitted, float32")
-    print("\n| call | shape | jax.nn ms | softmaxkit.jax ms | jax.nn / softmaxkit |")
-    print("|---|---|---|---|---|")
+    report("\n## JAX (CPU), jitted, float32")
+    report("\n| call | shape | jax.nn ms | softmaxkit.jax ms | jax.nn / softmaxkit |")
+    report("|---|---|---|---|---|")
     rng = np.random.default_rng(4)
     for shape in ([(256, 1000)] if quick else [(1024, 1024), (16384, 1024)]):
         x = jnp.asarray(rng.normal(size=shape).astype(np.float32))
@@ -226,7 +225,7 @@ def table_jax(repeat, results, quick):
 def table_mlp(repeat, results):
     from sklearn.datasets import load_digits
 
-    print("\n## an MLP on digits (1797×64 → 256 → 10, float32, full-batch SGD step)")
+    report("\n## an MLP on digits (1797×64 → 256 → 10, float32, full-batch SGD step)")
     xd, yd = load_digits(return_X_y=True)
     x = torch.tensor(xd / 16.0, dtype=torch.float32)
     y = torch.tensor(yd)
@@ -247,10 +246,10 @@ def table_mlp(repeat, results):
     times = timed([("torch.nn", trainer(torch.nn)), ("softmaxkit.torch", trainer(skt))],
                   repeat)
     results.append({"table": "mlp", **{k: v * 1e3 for k, v in times.items()}})
-    print("\n| modules | ms per step |\n|---|---|")
+    report("\n| modules | ms per step |\n|---|---|")
     for k, v in times.items():
-        print(f"| {k} | {_ms(v)} |")
-    print(f"\ntorch.nn / softmaxkit.torch: {times['torch.nn'] / times['softmaxkit.torch']:.2f}")
+        report(f"| {k} | {_ms(v)} |")
+    report(f"\ntorch.nn / softmaxkit.torch: {times['torch.nn'] / times['softmaxkit.torch']:.2f}")
 
 
 def main(argv=None) -> int:
@@ -260,13 +259,13 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
     if torch is None:
-        print("PyTorch is not installed: nothing to compare (pip install 'softmaxkit[torch]')")
+        report("PyTorch is not installed: nothing to compare (pip install 'softmaxkit[torch]')")
         return 0
     sk.set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     repeat = 3 if args.quick else max(args.repeat, 5)
-    print(f"# softmaxkit with PyTorch and JAX: {args.threads} threads, ISA "
-          f"{_native.isa()}, median of {repeat} interleaved rounds")
+    report(f"# softmaxkit with PyTorch and JAX: {args.threads} threads, ISA "
+           f"{_native.isa()}, median of {repeat} interleaved rounds")
     results = []
     table_views(SIZES[:3] if args.quick else SIZES, repeat, results)
     shapes = [(n // 16, c) for n, c in CE_SHAPES] if args.quick else CE_SHAPES
@@ -276,9 +275,7 @@ def main(argv=None) -> int:
     table_mlp(repeat, results)
     if jax is not None:
         table_jax(repeat, results, args.quick)
-    RESULTS.mkdir(exist_ok=True)
-    name = "frameworks-quick.json" if args.quick else "frameworks.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=1))
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 

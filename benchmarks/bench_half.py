@@ -11,12 +11,11 @@ medians of interleaved rounds in one process (milliseconds).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import ml_dtypes
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -27,7 +26,7 @@ try:
 except ImportError:
     torch = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("half", "float16 and bfloat16")
 BF16 = np.dtype(ml_dtypes.bfloat16)
 SHAPES = [(1000000, 10), (500000, 37), (262144, 128), (16384, 4096), (2048, 32768)]
 QUICK = [(20000, 10), (4096, 128), (256, 4096)]
@@ -76,34 +75,32 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(args.threads)
     repeat = 3 if args.quick else args.repeat
-    print(f"# float16 and bfloat16, {args.threads} threads, ISA {_native.isa()}, median of "
-          f"{repeat} interleaved rounds, ms")
-    print("\n## softmax along the last axis, out= (target: ≥ 1.6× faster than float32, "
-          "≥ 2× than torch)")
-    print("| shape | sk float32 | sk float16 | sk bfloat16 | torch float16 | torch bfloat16 |"
-          " float32 / float16 | float32 / bfloat16 |")
-    print("|---|---|---|---|---|---|---|---|")
+    report(f"# float16 and bfloat16, {args.threads} threads, ISA {_native.isa()}, median of "
+           f"{repeat} interleaved rounds, ms")
+    report("\n## softmax along the last axis, out= (target: ≥ 1.6× faster than float32, "
+           "≥ 2× than torch)")
+    report("| shape | sk float32 | sk float16 | sk bfloat16 | torch float16 | torch bfloat16 |"
+           " float32 / float16 | float32 / bfloat16 |")
+    report("|---|---|---|---|---|---|---|---|")
     results = {"isa": _native.isa(), "threads": args.threads, "softmax": []}
     for shape in QUICK if args.quick else SHAPES:
         ms = bench_softmax(shape, repeat)
         results["softmax"].append({"shape": list(shape), "ms": ms})
         t = [f"{ms[k]:.1f}" if k in ms else "—" for k in
              ("sk float32", "sk float16", "sk bfloat16", "torch float16", "torch bfloat16")]
-        print(f"| {'×'.join(map(str, shape))} | " + " | ".join(t) +
-              f" | {ms['sk float32'] / ms['sk float16']:.2f}× | "
-              f"{ms['sk float32'] / ms['sk bfloat16']:.2f}× |")
+        report(f"| {'×'.join(map(str, shape))} | " + " | ".join(t) +
+               f" | {ms['sk float32'] / ms['sk float16']:.2f}× | "
+               f"{ms['sk float32'] / ms['sk bfloat16']:.2f}× |")
     rows, classes = (4096, 1000) if args.quick else (65536, 1000)
     xm = bench_xent(rows, classes, repeat)
     results["cross_entropy"] = {"shape": [rows, classes], "ms": xm}
-    print(f"\n## cross_entropy forward + gradient, bfloat16 logits {rows} × {classes} "
-          "(target: ≥ 5× torch)")
-    print("| implementation | ms |")
-    print("|---|---|")
+    report(f"\n## cross_entropy forward + gradient, bfloat16 logits {rows} × {classes} "
+           "(target: ≥ 5× torch)")
+    report("| implementation | ms |")
+    report("|---|---|")
     for k, v in xm.items():
-        print(f"| {k} | {v:.1f} |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("half-quick.json" if args.quick else "half.json")).write_text(
-        json.dumps(results, indent=1))
+        report(f"| {k} | {v:.1f} |")
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 

@@ -15,9 +15,9 @@ import json
 import resource
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -30,7 +30,7 @@ except ImportError:
 
 CE_SHAPES = [(65_536, 1000), (4096, 32_768), (512, 131_072)]
 LINEAR_SHAPES = [(8192, 1024, 32_768), (4096, 512, 131_072)]
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("losses", "Cross-entropy")
 
 
 def ce_impls(z, y):
@@ -141,11 +141,11 @@ def main(argv=None) -> int:
     repeat = 3 if args.quick else max(args.repeat, 7)
     scale = 16 if args.quick else 1
     results = []
-    print(f"# cross-entropy, mean loss + gradient, float32, int64 labels, {args.threads} threads,"
-          f" median of {repeat} interleaved rounds; peak = extra resident memory, MiB")
-    print("\n| shape | logits MiB | " + " | ".join(
-        f"{lb} ms | {lb} peak" for lb, _, _ in ce_impls(*make_inputs("ce", (2, 2)))) + " |")
-    print("|---|---|" + "---|---|" * len(ce_impls(*make_inputs("ce", (2, 2)))))
+    report(f"# cross-entropy, mean loss + gradient, float32, int64 labels, {args.threads} threads,"
+           f" median of {repeat} interleaved rounds; peak = extra resident memory, MiB")
+    report("\n| shape | logits MiB | " + " | ".join(
+         f"{lb} ms | {lb} peak" for lb, _, _ in ce_impls(*make_inputs("ce", (2, 2)))) + " |")
+    report("|---|---|" + "---|---|" * len(ce_impls(*make_inputs("ce", (2, 2)))))
     for n, c in CE_SHAPES:
         shape = (max(n // scale, 1), c)
         z, y = make_inputs("ce", shape)
@@ -153,13 +153,13 @@ def main(argv=None) -> int:
         ms = timed(impls, repeat)
         peaks = {lb: peak_mib("ce", shape, lb, args.threads) for lb, _, _ in impls}
         results.append({"kind": "cross_entropy", "shape": shape, "ms": ms, "peak_mib": peaks})
-        print(f"| {shape[0]}×{shape[1]} | {z.nbytes / 2**20:.0f} | " + " | ".join(
-            f"{ms[lb]:.1f} | {peaks[lb]:.0f}" for lb, _, _ in impls) + " |")
-    print("\n# linear cross-entropy (N × D → C), float32, loss + gradients of x and weight")
+        report(f"| {shape[0]}×{shape[1]} | {z.nbytes / 2**20:.0f} | " + " | ".join(
+             f"{ms[lb]:.1f} | {peaks[lb]:.0f}" for lb, _, _ in impls) + " |")
+    report("\n# linear cross-entropy (N × D → C), float32, loss + gradients of x and weight")
     labels = [lb for lb, _, _ in linear_impls(*make_inputs("linear", (2, 2, 2)))]
-    print("\n| N × D × C | full logits MiB | " + " | ".join(f"{lb} ms | {lb} peak"
-                                                            for lb in labels) + " |")
-    print("|---|---|" + "---|---|" * len(labels))
+    report("\n| N × D × C | full logits MiB | " + " | ".join(f"{lb} ms | {lb} peak"
+                                                             for lb in labels) + " |")
+    report("|---|---|" + "---|---|" * len(labels))
     for n, d, c in LINEAR_SHAPES:
         shape = (max(n // scale, 1), d, c)
         x, w, y = make_inputs("linear", shape)
@@ -168,11 +168,9 @@ def main(argv=None) -> int:
         peaks = {lb: peak_mib("linear", shape, lb, args.threads) for lb, _, _ in impls}
         results.append({"kind": "linear_cross_entropy", "shape": shape, "ms": ms,
                         "peak_mib": peaks})
-        print(f"| {shape[0]}×{shape[1]}×{shape[2]} | {shape[0] * shape[2] * 4 / 2**20:.0f} | "
-              + " | ".join(f"{ms[lb]:.0f} | {peaks[lb]:.0f}" for lb in labels) + " |")
-    RESULTS.mkdir(exist_ok=True)
-    name = "losses-quick.json" if args.quick else "losses.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=1))
+        report(f"| {shape[0]}×{shape[1]}×{shape[2]} | {shape[0] * shape[2] * 4 / 2**20:.0f} | "
+               + " | ".join(f"{ms[lb]:.0f} | {peaks[lb]:.0f}" for lb in labels) + " |")
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 

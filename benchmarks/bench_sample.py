@@ -12,11 +12,10 @@ medians of interleaved rounds in one process (milliseconds), float32.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -28,7 +27,7 @@ try:
 except ImportError:
     torch = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("sample", "Sampling")
 
 
 def _torch_nucleus(z, top_p):
@@ -100,30 +99,28 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     repeat = 3 if args.quick else args.repeat
     rows, vocab = (4, 8192) if args.quick else (16, 131072)
-    print(f"# sampling, {args.threads} threads, ISA {_native.isa()}, median of {repeat} "
-          "interleaved rounds, ms")
+    report(f"# sampling, {args.threads} threads, ISA {_native.isa()}, median of {repeat} "
+           "interleaved rounds, ms")
     if torch is None:
-        print("\n(PyTorch is not installed: no torch rows)")
+        report("\n(PyTorch is not installed: no torch rows)")
     ms = bench_categorical(rows, vocab, repeat)
-    print(f"\n## one token from {rows} × {vocab} float32 logits, temperature 0.7, top-p 0.9 "
-          "(target: ≥ 5× PyTorch's compositions)")
-    print("| implementation | ms | / sk top-p |")
-    print("|---|---|---|")
+    report(f"\n## one token from {rows} × {vocab} float32 logits, temperature 0.7, top-p 0.9 "
+           "(target: ≥ 5× PyTorch's compositions)")
+    report("| implementation | ms | / sk top-p |")
+    report("|---|---|---|")
     for k, v in ms.items():
-        print(f"| {k} | {v:.2f} | {v / ms['sk top-p']:.1f}× |")
+        report(f"| {k} | {v:.2f} | {v / ms['sk top-p']:.1f}× |")
     g_rows, g_classes = (256, 100) if args.quick else (4096, 1000)
     gm = bench_gumbel(g_rows, g_classes, repeat)
-    print(f"\n## gumbel_softmax, hard, {g_rows} × {g_classes} float32")
-    print("| implementation | ms |")
-    print("|---|---|")
+    report(f"\n## gumbel_softmax, hard, {g_rows} × {g_classes} float32")
+    report("| implementation | ms |")
+    report("|---|---|")
     for k, v in gm.items():
-        print(f"| {k} | {v:.2f} |")
+        report(f"| {k} | {v:.2f} |")
     results = {"isa": _native.isa(), "threads": args.threads, "quick": args.quick,
                "categorical": {"shape": [rows, vocab], "ms": ms},
                "gumbel_softmax": {"shape": [g_rows, g_classes], "ms": gm}}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("sample-quick.json" if args.quick else "sample.json")).write_text(
-        json.dumps(results, indent=1))
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 

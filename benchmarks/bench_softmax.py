@@ -17,16 +17,13 @@ preallocated array.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
-from pathlib import Path
 
 import numpy as np
-import scipy
 import scipy.special as ss
+from report import Report, machine
 from timing import interleaved
 
 import softmaxkit as sk
@@ -52,7 +49,7 @@ SHAPES = [
     ((32, 1000, 49), 1),
 ]
 LARGE_LAST_AXIS = {(262_144, 128), (16_384, 4096), (2048, 32_768), (32, 262_144)}
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("softmax", "The softmax family")
 
 
 def numpy_plain(name, x, axis):
@@ -168,21 +165,6 @@ def quick_shape(shape, axis):
     return tuple(s if d == axis else max(s // 4, 1) for d, s in enumerate(shape))
 
 
-def machine(threads):
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
-    except (OSError, StopIteration):
-        pass
-    return {
-        "cpu": cpu, "cores": os.cpu_count(), "threads": threads, "isa": _native.isa(),
-        "python": platform.python_version(), "numpy": np.__version__,
-        "scipy": scipy.__version__, "torch": torch.__version__ if torch else None,
-        "softmaxkit": sk.__version__,
-    }
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -208,10 +190,10 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     info = machine(args.threads)
-    print(f"# softmaxkit benchmark: {info['cpu']}, {args.threads} threads, ISAs "
-          f"{', '.join(isas)}, "
-          f"torch {info['torch']}, scipy {info['scipy']}, numpy {info['numpy']}; "
-          f"median of {repeat} interleaved rounds{' (quick)' if args.quick else ''}")
+    report(f"# softmaxkit benchmark: {info['cpu']}, {args.threads} threads, ISAs "
+           f"{', '.join(isas)}, "
+           f"torch {info['torch']}, scipy {info['scipy']}, numpy {info['numpy']}; "
+           f"median of {repeat} interleaved rounds{' (quick)' if args.quick else ''}")
     results = []
     for isa in isas:
         _native.set_isa(isa)
@@ -232,13 +214,11 @@ def main(argv=None) -> int:
                     rows.append(row)
                     del x
                 results.extend(rows)
-                print(table(rows, name, dtype, isa))
+                report(table(rows, name, dtype, isa))
                 sys.stdout.flush()
-    RESULTS.mkdir(exist_ok=True)
-    suffix = "-quick" if args.quick else ""
-    (RESULTS / f"softmax{suffix}.json").write_text(json.dumps(
-        {"machine": info, "repeat": repeat, "results": results}, indent=1))
-    plot(results, RESULTS / f"softmax{suffix}.png")
+    path = report.save({"repeat": repeat, "results": results}, quick=args.quick,
+                       threads=args.threads)
+    plot(results, path.with_suffix(".png"))
     return 0
 
 

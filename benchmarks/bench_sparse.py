@@ -10,11 +10,10 @@ medians of interleaved rounds in one process (float32, rows along the last axis)
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
+from report import Report
 from timing import medians
 
 import softmaxkit as sk
@@ -26,7 +25,7 @@ try:
 except ImportError:
     torch = entmax = None
 
-RESULTS = Path(__file__).resolve().parent / "results"
+report = Report("sparse", "Sparse maps")
 SHAPES = [(65_536, 1000), (4096, 32_768), (16_384, 128)]
 
 
@@ -73,14 +72,14 @@ def main(argv=None) -> int:
     if torch is not None:
         torch.set_num_threads(args.threads)
     repeat = 3 if args.quick else max(args.repeat, 3)
-    print(f"# sparse maps, float32, {args.threads} threads, ISA {_native.isa()}, median of "
-          f"{repeat} interleaved rounds (ms; target: ≥ 5× the entmax package for sparsemax "
-          "and entmax15, ≥ 3× for bisection, sparsemax within 2× of softmax)")
+    report(f"# sparse maps, float32, {args.threads} threads, ISA {_native.isa()}, median of "
+           f"{repeat} interleaved rounds (ms; target: ≥ 5× the entmax package for sparsemax "
+           "and entmax15, ≥ 3× for bisection, sparsemax within 2× of softmax)")
     if torch is None:
-        print("\n(the entmax package or PyTorch is not installed: softmaxkit alone)")
-    print("\n| shape | function | softmaxkit ms | entmax package ms | package / softmaxkit | "
-          "softmaxkit softmax ms | sparse / softmax |")
-    print("|---|---|---|---|---|---|---|")
+        report("\n(the entmax package or PyTorch is not installed: softmaxkit alone)")
+    report("\n| shape | function | softmaxkit ms | entmax package ms | package / softmaxkit | "
+           "softmaxkit softmax ms | sparse / softmax |")
+    report("|---|---|---|---|---|---|---|")
     rng = np.random.default_rng(0)
     results = []
     for n, c in SHAPES:
@@ -100,11 +99,9 @@ def main(argv=None) -> int:
             pkg = ms.get("entmax")
             pkg_cells = (f"{pkg:.1f} | {pkg / ms['sk']:.2f}×" if pkg is not None
                          else "— | —")
-            print(f"| {n}×{c} | {name} | {ms['sk']:.1f} | {pkg_cells} | {ms['softmax']:.1f} | "
-                  f"{ms['sk'] / ms['softmax']:.1f}× |")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / ("sparse-quick.json" if args.quick else "sparse.json")).write_text(
-        json.dumps(results, indent=1))
+            report(f"| {n}×{c} | {name} | {ms['sk']:.1f} | {pkg_cells} | {ms['softmax']:.1f} | "
+                   f"{ms['sk'] / ms['softmax']:.1f}× |")
+    report.save(results, quick=args.quick, threads=args.threads)
     return 0
 
 
