@@ -188,11 +188,18 @@ def pytest_configure(config):
                             "ignore::sklearn.exceptions.ConvergenceWarning")
 
 
-def readme_contract_tests(marker: str) -> set[str]:
-    """The test names the README's contract list after ``<!-- marker -->`` names (each
-    line must name at least one)."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    block = readme.split(f"<!-- {marker} -->")[1].split("\n\n")[0].strip()
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user_guide"
+
+
+def guide_page(name: str) -> str:
+    """The text of the user guide's page ``docs/user_guide/<name>.md``."""
+    return (GUIDE / f"{name}.md").read_text(encoding="utf-8")
+
+
+def documented_contract_tests(page: str, marker: str) -> set[str]:
+    """The test names the user guide's contract list after ``<!-- marker -->`` on ``page``
+    names (each line must name at least one)."""
+    block = guide_page(page).split(f"<!-- {marker} -->")[1].split("\n\n")[0].strip()
     named = set()
     for line in block.splitlines():
         assert line.startswith("- "), line

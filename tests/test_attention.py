@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import readme_contract_tests
+from conftest import documented_contract_tests
 
 import softmaxkit as sk
 
@@ -230,7 +230,7 @@ def test_the_readme_contract_names_these_tests():
     import test_segments
     import test_streaming
 
-    named = readme_contract_tests("attention contract")
+    named = documented_contract_tests("attention", "attention contract")
     here = {name for module in (globals(), vars(test_streaming), vars(test_segments))
             for name in module if name.startswith("test_")}
     assert named <= here, named - here

@@ -11,10 +11,10 @@ Regression tests for the defects of the five paths' copies are at the end.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import guide_page
 
 import softmaxkit as sk
 from softmaxkit import sample
@@ -244,9 +244,8 @@ def test_the_same_bad_input_gives_the_same_message_everywhere(backend, op):
     assert str(info.value) == message
 
 
-def test_readme_backend_table_matches_the_capability_table():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- capability table -->")[1]
+def test_documented_backend_table_matches_the_capability_table():
+    section = guide_page("architecture").split("<!-- capability table -->")[1]
     rows = {}
     for line in section.splitlines():
         if line.startswith("| `"):

@@ -1,7 +1,7 @@
 """Every public function × bad input: the documented result or a clear exception that
 names the argument; never a crash, and never a partly written ``out``.
 
-The table this builds is ``docs/bad-input.md``; the test fails when the file is out of
+The table this builds is ``docs/user_guide/bad-input.md``; the test fails when the file is out of
 date. Regenerate it with ``python tests/test_bad_input.py``.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 import softmaxkit as sk
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "bad-input.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "bad-input.md"
 X = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]])
 LABELS = np.array([0, 2])
 
@@ -141,7 +141,7 @@ def test_outcome(name, case):
 
 def test_the_docs_table_is_current():
     assert DOC.read_text(encoding="utf-8") == table() + "\n", (
-        "docs/bad-input.md is out of date: run python tests/test_bad_input.py")
+        "docs/user_guide/bad-input.md is out of date: run python tests/test_bad_input.py")
 
 
 if __name__ == "__main__":

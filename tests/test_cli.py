@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.special as sp
-from conftest import assert_usage_error, run_cli
+from conftest import assert_usage_error, guide_page, run_cli
 
 import softmaxkit as sk
 
 TIMEOUT = 60
-README = Path(__file__).resolve().parents[1] / "README.md"
 X = np.array([1.0, 2.0, 3.0])
 
 
@@ -572,15 +571,17 @@ def test_broken_pipe_reader_closes_early(big):
     assert status != 0  # did not finish its output, so it does not claim success
 
 
-# ------------------------------------------------------------------ the README examples
+# ------------------------------------------------------- the user guide's examples
 
 
-def _readme_examples():
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Command line", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+def _documented_examples():
+    """The ``$ softmaxkit ...`` lines of the command-line page's first ```sh block and of
+    the README's, with the output each shows."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [re.search(r"```sh\n(\$ .*?)```", text, re.DOTALL).group(1)
+              for text in (guide_page("cli"), readme)]
     examples, current = [], None
-    for line in block.splitlines():
+    for line in "\n".join(b.rstrip("\n") for b in blocks).splitlines():
         if line.startswith("$ "):
             current = [line[2:], []]
             examples.append(current)
@@ -594,10 +595,10 @@ def _readme_examples():
 @pytest.mark.parametrize(
     "command, expected",
     [
-        pytest.param(cmd, out, id=cmd) for cmd, out in _readme_examples()
+        pytest.param(cmd, out, id=cmd) for cmd, out in _documented_examples()
     ],
 )
-def test_readme_command_line_examples(command, expected):
+def test_documented_command_line_examples(command, expected):
     stdin = None
     if command.startswith("echo "):
         echo, command = command.split(" | ", 1)

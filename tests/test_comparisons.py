@@ -1,4 +1,5 @@
-"""The README's comparison with SciPy and PyTorch, checked against the libraries themselves.
+"""The numerics contract's comparison with SciPy and PyTorch (docs/user_guide/numerics.md),
+checked against the libraries themselves.
 
 PyTorch is optional: its tests skip when it is not installed (CI installs the CPU build).
 """

@@ -1,4 +1,5 @@
-"""Every example in the docstrings and the README runs and prints what it shows."""
+"""Every example in the docstrings, the README and the documentation's pages runs and prints
+what it shows."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from softmaxkit._api import sparse as _sparse
 from softmaxkit._core import atomic as _atomic
 from softmaxkit._core import config as _config
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
@@ -40,15 +42,24 @@ def test_every_public_function_has_an_example():
         assert doc and "Examples" in doc and ">>>" in doc, name
 
 
-def test_readme_examples():
-    result = doctest.testfile(str(README), module_relative=False, optionflags=FLAGS)
+# The README, the user guide and the tutorials: every page with examples (the plotting
+# pages need matplotlib and scikit-learn, which the test extra has).
+PAGES = [p for p in [README, *sorted((ROOT / "docs").glob("*/*.md"))]
+         if ">>> " in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_examples(page):
+    with np.printoptions(legacy=False):
+        result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS)
     assert result.attempted > 0
     assert result.failed == 0
 
 
-def _readme_blocks(library):
-    """The README's ```python blocks (not doctests) that import ``library``."""
-    text = README.read_text(encoding="utf-8")
+def _framework_blocks(library):
+    """The ```python blocks (not doctests) of the PyTorch and JAX page that import
+    ``library``."""
+    text = (ROOT / "docs" / "user_guide" / "frameworks.md").read_text(encoding="utf-8")
     blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
     return [b for b in blocks if not b.lstrip().startswith(">>>") and
             f"import {library}" in b]
@@ -57,12 +68,12 @@ def _readme_blocks(library):
 # PyTorch's compiler itself touches its deprecated torch.jit.script_method
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
 @pytest.mark.parametrize("library", ["torch", "jax"])
-def test_readme_framework_examples_run(library):
+def test_framework_examples_run(library):
     pytest.importorskip(library)
-    blocks = _readme_blocks(library)
-    assert blocks, f"no README example for {library}"
+    blocks = _framework_blocks(library)
+    assert blocks, f"no example for {library}"
     for block in blocks:
-        exec(compile(block, f"README.md ({library})", "exec"), {})
+        exec(compile(block, f"frameworks.md ({library})", "exec"), {})
 
 
 @pytest.mark.parametrize("name", ["softmaxkit.plot", "softmaxkit._plotting.figures"])

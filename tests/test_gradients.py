@@ -155,8 +155,9 @@ def test_native_backward_matches_the_numpy_path(dtype, rtol, log, rng):
 
 
 def test_log_softmax_backward_leaves_dead_entries_out_as_documented():
-    # README, "log_softmax_backward and -inf / masked entries": the sum runs over the live
-    # entries, the dead ones get 0; PyTorch sums every dy and passes dy through there
+    # the user guide (gradients.md), "log_softmax_backward and -inf / masked entries": the
+    # sum runs over the live entries, the dead ones get 0; PyTorch sums every dy and passes
+    # dy through there
     x = np.array([[1.0, -np.inf, 2.0, 0.5]])
     logp = sk.log_softmax(x)
     dy = np.array([[0.3, 5.0, -1.0, 0.2]])

@@ -16,7 +16,7 @@ from softmaxkit.sample import categorical, gumbel_softmax, gumbel_softmax_backwa
 
 stats = pytest.importorskip("scipy.stats")
 
-from conftest import assert_usage_error, readme_contract_tests, run_cli  # noqa: E402
+from conftest import assert_usage_error, documented_contract_tests, run_cli  # noqa: E402
 
 # ---------------------------------------------------------------- exact probabilities
 
@@ -310,6 +310,6 @@ def test_sample_command_bad_input(args, fragments):
 
 
 def test_the_readme_contract_names_these_tests():
-    named = readme_contract_tests("sampling contract")
+    named = documented_contract_tests("calibration", "sampling contract")
     here = {name for name in globals() if name.startswith("test_")}
     assert named <= here, named - here

@@ -1,4 +1,4 @@
-"""sparsemax, entmax15 and entmax: the README's contract, line by line.
+"""sparsemax, entmax15 and entmax: the contract of docs/user_guide/sparse.md, line by line.
 
 Exactness against mpmath (the threshold solved at 60 digits), sums and exact zeros,
 special values, gradients against central differences and against the ``entmax``
@@ -12,7 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from conftest import readme_contract_tests
+from conftest import documented_contract_tests
 
 import softmaxkit as sk
 
@@ -363,7 +363,7 @@ def test_losses_equal_the_entmax_package(ent):
 
 
 def test_the_readme_contract_names_these_tests():
-    named = readme_contract_tests("sparse contract")
+    named = documented_contract_tests("sparse", "sparse contract")
     here = {name for name in globals() if name.startswith("test_")}
     assert named <= here, named - here
 

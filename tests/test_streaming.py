@@ -111,7 +111,7 @@ def test_logcumsumexp_against_mpmath(dtype):
     want = _mp_logcumsumexp(x)
     got = sk.logcumsumexp(x)
     assert got.dtype == dtype
-    # within 2 ulps, or 2 ulps of 1 where the result cancels to below 1 (the README's
+    # within 2 ulps, or 2 ulps of 1 where the result cancels to below 1 (the user guide's
     # logsumexp contract)
     assert _ulps(got, want, dtype, floor=1.0) <= 2
     rev = sk.logcumsumexp(x, reverse=True)

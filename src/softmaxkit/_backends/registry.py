@@ -9,7 +9,7 @@ A backend is a module of this package whose functions compute on validated input
   CuPy, array-api-strict), computed with the library's own namespace;
 - ``dask``: Dask arrays, lazily and chunk-aware, NumPy blocks through ``native``.
 
-:data:`CAPABILITIES` says which backends implement which operation; the README's backend
+:data:`CAPABILITIES` says which backends implement which operation; the user guide's backend
 table and the tests' backend matrix are checked against it. Operations whose Python
 implementation is generic over the array API (the API layer composes them from the ones
 here: ``smooth_max_backward``, ``softmax_temperature_grad``, ``softmax_jacobian``,

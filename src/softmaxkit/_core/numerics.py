@@ -8,7 +8,7 @@ non-negative axes, masks broadcast to the input's shape and finite temperatures 
 Design
 ------
 Three habits remove the error sources that make plain implementations lose tens to
-millions of ulps (the README's numerics contract):
+millions of ulps (docs/user_guide/numerics.md):
 
 1. Work in a wider dtype (the caller chooses it: :func:`work_dtype`).
 2. Shift by the slice maximum with an exact two-sum, ``x - m = q + q_lo``, and keep the

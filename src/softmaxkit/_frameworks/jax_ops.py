@@ -3,10 +3,10 @@ native kernels on the host through ``jax.pure_callback``.
 
 Why a callback and not XLA's FFI: the callback needs no build against jaxlib's headers
 (one wheel serves every JAX version), and on the CPU its cost is one copy of the operands
-each way, small next to the exact kernels' own time (see the README's table). Under
-``vmap`` the kernels take the batch as one more leading dimension (the axes are counted
-from the end, so they stay the same axes); the losses, whose reduction would mix the
-batch, are called once per batch element.
+each way, small next to the exact kernels' own time (the table in
+docs/user_guide/frameworks.md). Under ``vmap`` the kernels take the batch as one more
+leading dimension (the axes are counted from the end, so they stay the same axes); the
+losses, whose reduction would mix the batch, are called once per batch element.
 """
 
 from __future__ import annotations

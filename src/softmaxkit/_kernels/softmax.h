@@ -6,7 +6,7 @@
  * bytes, and may be negative. The Python layer validates everything first; the kernels
  * only compute and return a status code.
  *
- * Numerics (see the README, "Numerics contract"): the maximum is subtracted with an
+ * Numerics (see docs/user_guide/numerics.md): the maximum is subtracted with an
  * exact two-sum whose low part is folded into the exponential's reduced argument; exp
  * uses a 16-entry table of 2**(j/16) split into hi + lo and a short polynomial; the
  * row sum carries each exponential's rounding error; the final scale multiplies by
