@@ -172,6 +172,7 @@ class _Dim(nn.Module):
         self.dim = dim
 
     def forward(self, input: Tensor) -> Tensor:
+        """The map along ``self.dim`` (call the module rather than this method)."""
         return type(self)._fn(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -235,6 +236,7 @@ class CrossEntropyLoss(nn.Module):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
                              self.label_smoothing)
 
@@ -389,6 +391,7 @@ class EntmaxBisect(nn.Module):
         self.alpha, self.dim, self.n_iter = alpha, dim, n_iter
 
     def forward(self, input: Tensor) -> Tensor:
+        """entmax with ``self.alpha`` along ``self.dim`` (call the module rather than this)."""
         return entmax_bisect(input, self.alpha, self.dim, self.n_iter)
 
 
@@ -405,6 +408,7 @@ class SparsemaxLoss(CrossEntropyLoss):
     _kind, _alpha = "sparsemax", 2.0
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return _fy(self._kind, input, target, self._alpha, 50, self.weight,
                    self.ignore_index, self.reduction, self.label_smoothing)
 
@@ -441,6 +445,7 @@ class EntmaxBisectLoss(SparsemaxLoss):
         self._alpha, self.n_iter = float(alpha), n_iter
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return _fy(self._kind, input, target, self._alpha, self.n_iter, self.weight,
                    self.ignore_index, self.reduction, self.label_smoothing)
 

@@ -106,7 +106,7 @@ def attention_softmax(
 
     See Also
     --------
-    softmax : with ``sink=``, for any axis.
+    softmax : With ``sink=``, for any axis.
 
     Notes
     -----

@@ -72,8 +72,8 @@ def softmax_backward(y: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     sink : float or array_like, optional
         The forward's sink: then the sink's gradient is returned too,
         ``-p_sink * sum(dy * y) / temperature`` with ``p_sink = 1 - sum(y)``, summed to
-        the sink's shape. (The gradient with respect to ``x`` is the same formula with
-        or without a sink.)
+        the sink's shape. The gradient with respect to ``x`` is the same formula with
+        or without a sink.
 
     Returns
     -------

@@ -76,6 +76,18 @@ class Linear(_Layer):
         self._x: np.ndarray | None = None
 
     def forward(self, x: ArrayLike) -> np.ndarray:
+        """Apply ``x @ weight.T + bias`` and keep ``x`` for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            Input whose last axis holds ``in_features`` features.
+
+        Returns
+        -------
+        numpy.ndarray
+            The output, with ``out_features`` features on the last axis.
+        """
         w = self.params["weight"]
         xx = v.as_float_array("Linear.forward", x).astype(w.dtype, copy=False)
         if xx.ndim < 1 or xx.shape[-1] != w.shape[1]:
@@ -86,6 +98,18 @@ class Linear(_Layer):
         return xx @ w.T + self.params["bias"]
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Store the gradients of ``weight`` and ``bias`` in ``grads``; return that of ``x``.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
         x = self._cached("_x")
         d = np.asarray(dout, dtype=x.dtype)
         x2 = x.reshape(-1, x.shape[-1])
@@ -118,10 +142,34 @@ class Softmax(_Layer):
         self._y: np.ndarray | None = None
 
     def forward(self, x: ArrayLike) -> np.ndarray:
+        """Apply the map along ``axis`` and keep its output for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            Input scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The map's output, the shape of ``x``.
+        """
         self._y = self._forward(x, self.axis, temperature=self.temperature)
         return self._y
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Return the vector-Jacobian product of the last forward.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
         return self._backward(self._cached("_y"), dout, self.axis, temperature=self.temperature)
 
 
@@ -163,10 +211,34 @@ class Sparsemax(_Layer):
         self._y: np.ndarray | None = None
 
     def forward(self, x: ArrayLike) -> np.ndarray:
+        """Apply the map along ``axis`` and keep its output for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            Input scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The map's output, the shape of ``x``.
+        """
         self._y = self._forward(x, self.axis)
         return self._y
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Return the vector-Jacobian product of the last forward.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
         return self._backward(self._cached("_y"), dout, self.axis)
 
 
@@ -221,10 +293,34 @@ class EntmaxBisect(_Layer):
         return float(a) if a.ndim == 0 else a
 
     def forward(self, x: ArrayLike) -> np.ndarray:
+        """Apply entmax with the layer's ``alpha`` and keep its output for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            Input scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The map's output, the shape of ``x``.
+        """
         self._y = S.entmax(x, self._alpha(), self.axis, n_iter=self.n_iter)
         return self._y
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Store the gradient of ``alpha`` in ``grads``; return that of the input.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
         dx, da = S.entmax_backward(self._cached("_y"), dout, self._alpha(), self.axis,
                                    return_alpha_grad=True)
         self.grads["alpha"] = np.asarray(da, dtype=np.float64)
@@ -262,11 +358,39 @@ class SoftmaxCrossEntropy(_Layer):
         self._grad: np.ndarray | None = None
 
     def forward(self, logits: ArrayLike, target: ArrayLike) -> Any:
+        """Compute the loss and keep its gradient for :meth:`backward`.
+
+        Parameters
+        ----------
+        logits : array_like
+            Unnormalized scores, classes along ``axis``.
+        target : array_like
+            Class indices (or probabilities, for the softmax loss) as in
+            :func:`cross_entropy`.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            The loss, reduced as the layer's ``reduction`` says.
+        """
         loss, self._grad = self._loss(logits, target, axis=self.axis, return_grad=True,
                                       **self.options)
         return loss
 
     def backward(self, dout: ArrayLike = 1.0) -> np.ndarray:
+        """Return the gradient of the loss with respect to the logits, scaled by ``dout``.
+
+        Parameters
+        ----------
+        dout : array_like, default 1.0
+            The upstream gradient: a scalar, or one value per sample with
+            ``reduction="none"``.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the logits of the last forward.
+        """
         g = self._cached("_grad")
         d = np.asarray(dout, dtype=g.dtype)
         if d.ndim == 0:
@@ -343,20 +467,46 @@ class Sequential(_Layer):
 
     @property
     def params(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        """Every layer's parameters, named ``"<layer index>.<name>"``."""
         return {f"{i}.{k}": p for i, layer in enumerate(self.layers)
                 for k, p in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+        """Every layer's gradients from the last backward, named as :attr:`params`."""
         return {f"{i}.{k}": g for i, layer in enumerate(self.layers)
                 for k, g in layer.grads.items()}
 
     def forward(self, x: ArrayLike) -> Any:
+        """Run the layers in order.
+
+        Parameters
+        ----------
+        x : array_like
+            The first layer's input.
+
+        Returns
+        -------
+        numpy.ndarray
+            The last layer's output.
+        """
         for layer in self.layers:
             x = layer(x)
         return x
 
     def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Run the layers' backward in reverse order.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         return np.asarray(dout)

@@ -333,10 +333,12 @@ def entmax_backward(y: ArrayLike, dy: ArrayLike, alpha: float | ArrayLike = 1.5,
 
     Parameters
     ----------
-    y, dy, axis
+    y, dy
         As in :func:`sparsemax_backward`.
     alpha : float or array_like, optional
         The forward's α (number or per-slice array). Default 1.5.
+    axis
+        As in :func:`sparsemax_backward`.
     return_alpha_grad : bool, optional
         Also return the gradient of ``alpha``, of its shape (a scalar for a number).
         Undefined (NaN) at α = 1.

@@ -94,6 +94,16 @@ def get_backend() -> str:
 def backend(name: str) -> Iterator[None]:
     """Use a backend inside a ``with`` block (this thread only).
 
+    Parameters
+    ----------
+    name : {"native", "numpy"}
+        The backend for NumPy input, as in :func:`set_backend`.
+
+    Yields
+    ------
+    None
+        The block runs with ``name`` selected; the previous choice is restored after it.
+
     Examples
     --------
     >>> import softmaxkit as sk

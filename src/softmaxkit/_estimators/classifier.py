@@ -77,6 +77,13 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     verbose : int, default=0
         1: a progress bar per epoch on stderr (tqdm when installed) with loss and
         validation score.
+    n_threads : int or None, default=None
+        Threads for the native kernels during ``fit`` (None: the global setting). A
+        minibatch's matrix products (fewer than 2**26 multiply-adds: ``batch_size *
+        n_features * n_classes``) run on the calling thread during ``fit``: NumPy's BLAS
+        threads (limited through threadpoolctl for the duration of the fit, for the whole
+        process) gain little there and cost several times the fit's time when another
+        process holds a core.
     link : {"softmax", "sparsemax", "entmax15"}, default="softmax"
         The map from logits to probabilities, trained with its loss: softmax with
         cross-entropy, or a sparse map with its Fenchel–Young loss
@@ -89,13 +96,6 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         ``predict_proba`` and ``predict_log_proba`` then use ``logits / temperature_``.
         Predictions (the argmax) are unchanged. Needs ``link="softmax"`` and NumPy input;
         ``partial_fit`` keeps the temperature of the last ``fit``.
-    n_threads : int or None, default=None
-        Threads for the native kernels during ``fit`` (None: the global setting). A
-        minibatch's matrix products (fewer than 2**26 multiply-adds: ``batch_size *
-        n_features * n_classes``) run on the calling thread during ``fit``: NumPy's BLAS
-        threads (limited through threadpoolctl for the duration of the fit, for the whole
-        process) gain little there and cost several times the fit's time when another
-        process holds a core.
 
     Attributes
     ----------
