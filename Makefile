@@ -7,11 +7,12 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 SOURCES := pyproject.toml meson.build $(shell find src -type f -not -name '*.pyc' 2>/dev/null)
 
-.PHONY: demo test test-slow fuzz sanitize lint bench bench-quick selftest selftest-aarch64 clean help
+.PHONY: demo test test-slow fuzz sanitize lint bench bench-quick selftest selftest-aarch64 docs clean help
 
 help:
 	@echo "make demo   run the worked examples (softmaxkit demo)"
 	@echo "make test   run the test suite"
+	@echo "make docs   the documentation site, into docs/_build/html (minutes)"
 	@echo "make bench  benchmarks: softmaxkit vs PyTorch, SciPy, NumPy and a copy (minutes)"
 	@echo "make bench-quick  the same on small shapes (under a minute; not for figures)"
 	@echo "make selftest   the C kernels alone, no Python (selftest-aarch64: cross-built, under qemu)"
@@ -89,6 +90,17 @@ sanitize: $(VENV)/.installed-test
 		$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" $(SANITIZE_TESTS) || exit 1; \
 	done
 
+$(VENV)/.installed-docs: $(BIN)/python $(SOURCES)
+	$(BIN)/python -m pip install --quiet --no-build-isolation ".[docs]"
+	@touch $@
+
+# The documentation site: the API reference from the docstrings (numpydoc-validated), the
+# gallery (examples/, each script run at build time), the tutorials and the Performance
+# page (from benchmarks/results/). Offline; any warning fails the build.
+docs: $(VENV)/.installed-docs
+	MPLBACKEND=Agg $(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 $(VENV)/.installed-bench: $(BIN)/python $(SOURCES)
 	$(BIN)/python -m pip install --quiet --no-build-isolation ".[bench]"
 	@touch $@
@@ -141,7 +153,8 @@ selftest-aarch64:
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet ruff
-	$(BIN)/python -m ruff check src tests benchmarks tools
+	$(BIN)/python -m ruff check src tests benchmarks tools examples docs
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis docs/_build docs/generated \
+		docs/api/generated docs/auto_examples

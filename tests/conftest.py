@@ -6,6 +6,7 @@ and printed at the end of the run, per function and dtype.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -189,6 +190,11 @@ def pytest_configure(config):
 
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user_guide"
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Chromium as a test browser on a machine with no network: no background services
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def guide_page(name: str) -> str:

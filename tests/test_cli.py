@@ -575,11 +575,12 @@ def test_broken_pipe_reader_closes_early(big):
 
 
 def _documented_examples():
-    """The ``$ softmaxkit ...`` lines of the command-line page's first ```sh block and of
-    the README's, with the output each shows."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    blocks = [re.search(r"```sh\n(\$ .*?)```", text, re.DOTALL).group(1)
-              for text in (guide_page("cli"), readme)]
+    """The ``$ softmaxkit ...`` lines of the ```sh blocks of the command-line page, the
+    README and the command-line tutorial, with the output each shows."""
+    root = Path(__file__).resolve().parents[1]
+    texts = [guide_page("cli"), (root / "README.md").read_text(encoding="utf-8"),
+             (root / "docs" / "tutorials" / "command_line.md").read_text(encoding="utf-8")]
+    blocks = [b for text in texts for b in re.findall(r"```sh\n(\$ .*?)```", text, re.DOTALL)]
     examples, current = [], None
     for line in "\n".join(b.rstrip("\n") for b in blocks).splitlines():
         if line.startswith("$ "):
@@ -603,6 +604,9 @@ def test_documented_command_line_examples(command, expected):
     if command.startswith("echo "):
         echo, command = command.split(" | ", 1)
         stdin = shlex.split(echo)[1] + "\n"
+    elif command.startswith("printf "):
+        printf, command = command.split(" | ", 1)
+        stdin = shlex.split(printf)[1].replace("\\n", "\n")
     argv = shlex.split(command)
     assert argv[0] == "softmaxkit"
     r = run(*argv[1:], input=stdin)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -18,14 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.special as sp
+from conftest import CHROMIUM, CHROMIUM_ARGS
 
 import softmaxkit as sk
 from softmaxkit._cli.figures import FIGURES
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Chromium as a test browser on a machine with no network: no background services
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
 def floats(text: str) -> list[float]:

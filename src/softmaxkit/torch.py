@@ -176,6 +176,7 @@ class _Dim(nn.Module):
         return type(self)._fn(input, self.dim)
 
     def extra_repr(self) -> str:
+        """The module's settings in its ``repr``: ``dim=...``."""
         return f"dim={self.dim}"
 
 

@@ -312,6 +312,12 @@ class GradCheck(NamedTuple):
     analytic: np.ndarray | None
 
 
+GradCheck.max_rel_error.__doc__ = "The largest relative error between the two gradients."
+GradCheck.index.__doc__ = "The index into ``x`` where it occurs."
+GradCheck.numeric.__doc__ = "The central-difference gradient."
+GradCheck.analytic.__doc__ = "The analytic gradient compared with it (None when not given)."
+
+
 def check_grad(f: Callable[[np.ndarray], Any], x: ArrayLike, *, eps: float = 1e-5,
                analytic: ArrayLike | Callable[[np.ndarray], Any] | None = None) -> GradCheck:
     r"""Compare a gradient with 4th-order central differences, as in cs231n's grad check.

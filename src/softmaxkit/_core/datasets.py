@@ -35,6 +35,14 @@ class FashionMNIST(NamedTuple):
     class_names: tuple[str, ...]
 
 
+# the fields' own docstrings (Python's default is "Alias for field number N")
+FashionMNIST.X_train.__doc__ = "The 60,000 training images, one row of 784 pixels each."
+FashionMNIST.y_train.__doc__ = "The training labels, 0-9."
+FashionMNIST.X_test.__doc__ = "The 10,000 test images, one row of 784 pixels each."
+FashionMNIST.y_test.__doc__ = "The test labels, 0-9."
+FashionMNIST.class_names.__doc__ = "The ten class names, indexed by label."
+
+
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
     """An unsigned-byte IDX array (gzip), checked against its own header."""
     try:

@@ -48,6 +48,11 @@ class LSEState(NamedTuple):
     sum_lo: object
 
 
+LSEState.max.__doc__ = "The maximum of the entries that took part."
+LSEState.sum.__doc__ = "The sum of ``exp(x - max)``, in the work dtype."
+LSEState.sum_lo.__doc__ = "The low word of the sum (the sum is ``sum + sum_lo``)."
+
+
 def state(xp, x, axes, where, work):
     """The :class:`LSEState` of ``x`` over ``axes`` (reduced away), computing in ``work``."""
     keep = tuple(i for i in range(x.ndim) if i not in axes)
