@@ -90,6 +90,8 @@ sphinx_gallery_conf = {
     "backreferences_dir": None,
     "abort_on_example_error": True,
     "capture_repr": (),  # the output blocks show what the scripts print, not return values
+    # its timing pages load a table library from a CDN; the site fetches nothing
+    "write_computation_times": False,
     "only_warn_on_example_error": False,
 }
 

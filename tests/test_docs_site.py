@@ -45,7 +45,7 @@ class _Links(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.targets, self.ids = [], set()
+        self.targets, self.ids, self.resources = [], set(), []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -54,8 +54,12 @@ class _Links(HTMLParser):
         if tag == "a" and "name" in attrs:
             self.ids.add(attrs["name"])
         for key in ("href", "src"):
-            if attrs.get(key) and not (tag == "link" and attrs.get("rel") == "preconnect"):
+            if attrs.get(key):
                 self.targets.append(attrs[key])
+        # what the browser loads by itself to show the page (not what a click opens)
+        if (tag in ("script", "img", "iframe") and attrs.get("src")) or \
+                (tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical"):
+            self.resources.append(attrs.get("src") or attrs["href"])
 
 
 @functools.cache
@@ -86,6 +90,13 @@ def test_every_internal_link_resolves(site):
                 broken.append(f"{page.relative_to(site)}: {target} (no such anchor)")
     assert checked > 1000
     assert broken == [], "\n".join(broken[:50])
+
+
+def test_no_page_loads_anything_from_the_network(site):
+    remote = [f"{page.relative_to(site)}: {url}"
+              for page in site.rglob("*.html") if "_static" not in page.parts
+              for url in _parse(page).resources if urlsplit(url).scheme or url.startswith("//")]
+    assert remote == []
 
 
 def test_the_reference_is_grouped_and_complete(site):
