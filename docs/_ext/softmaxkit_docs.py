@@ -72,12 +72,16 @@ def _backends_section(app, what, name, obj, options, lines):
 
 
 def _markdown(report: str, depth: int) -> str:
-    """A benchmark's printed markdown, its headings moved under the page's section and a
-    blank line before every table (CommonMark needs one)."""
+    """A benchmark's printed markdown, its headings moved under the page's section (its
+    levels, in order, become depth + 1, depth + 2, ...) and a blank line before every
+    table (CommonMark needs one)."""
+    levels = sorted({len(m) for m in re.findall(r"(?m)^(#+) ", report)})
+    new_level = {lv: depth + 1 + i for i, lv in enumerate(levels)}
     out, in_table = [], False
     for line in report.splitlines():
-        if line.startswith("#"):
-            line = "#" * depth + line
+        heading = re.match(r"(#+) ", line)
+        if heading:
+            line = "#" * new_level[len(heading.group(1))] + line[len(heading.group(1)):]
         is_row = line.startswith("|")
         if is_row and not in_table and out and out[-1].strip():
             out.append("")

@@ -30,11 +30,48 @@ class _Layer:
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
+    # the docstrings the maps' layers inherit (Sphinx and help() show them)
+    def forward(self, x: ArrayLike) -> np.ndarray:
+        """Apply the layer's map along ``axis`` and keep its output for :meth:`backward`.
+
+        Parameters
+        ----------
+        x : array_like
+            Input scores.
+
+        Returns
+        -------
+        numpy.ndarray
+            The map's output, the shape of ``x``.
+        """
+        raise NotImplementedError
+
+    def backward(self, dout: ArrayLike) -> np.ndarray:
+        """Return the vector-Jacobian product of the last forward.
+
+        Parameters
+        ----------
+        dout : array_like
+            The gradient of the loss with respect to the last forward's output.
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient with respect to the last forward's input.
+        """
+        raise NotImplementedError
+
     def _cached(self, name: str):
         value = getattr(self, name, None)
         if value is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         return value
+
+
+def _documented_as_layer(method):
+    """Give a map layer's ``forward`` or ``backward`` the docstring of :class:`_Layer`'s."""
+    method.__doc__ = getattr(_Layer, method.__name__).__doc__
+    return method
 
 
 class Linear(_Layer):
@@ -141,35 +178,13 @@ class Softmax(_Layer):
         self.grads: dict[str, np.ndarray] = {}
         self._y: np.ndarray | None = None
 
+    @_documented_as_layer
     def forward(self, x: ArrayLike) -> np.ndarray:
-        """Apply the map along ``axis`` and keep its output for :meth:`backward`.
-
-        Parameters
-        ----------
-        x : array_like
-            Input scores.
-
-        Returns
-        -------
-        numpy.ndarray
-            The map's output, the shape of ``x``.
-        """
         self._y = self._forward(x, self.axis, temperature=self.temperature)
         return self._y
 
+    @_documented_as_layer
     def backward(self, dout: ArrayLike) -> np.ndarray:
-        """Return the vector-Jacobian product of the last forward.
-
-        Parameters
-        ----------
-        dout : array_like
-            The gradient of the loss with respect to the last forward's output.
-
-        Returns
-        -------
-        numpy.ndarray
-            The gradient with respect to the last forward's input.
-        """
         return self._backward(self._cached("_y"), dout, self.axis, temperature=self.temperature)
 
 
@@ -210,35 +225,13 @@ class Sparsemax(_Layer):
         self.grads: dict[str, np.ndarray] = {}
         self._y: np.ndarray | None = None
 
+    @_documented_as_layer
     def forward(self, x: ArrayLike) -> np.ndarray:
-        """Apply the map along ``axis`` and keep its output for :meth:`backward`.
-
-        Parameters
-        ----------
-        x : array_like
-            Input scores.
-
-        Returns
-        -------
-        numpy.ndarray
-            The map's output, the shape of ``x``.
-        """
         self._y = self._forward(x, self.axis)
         return self._y
 
+    @_documented_as_layer
     def backward(self, dout: ArrayLike) -> np.ndarray:
-        """Return the vector-Jacobian product of the last forward.
-
-        Parameters
-        ----------
-        dout : array_like
-            The gradient of the loss with respect to the last forward's output.
-
-        Returns
-        -------
-        numpy.ndarray
-            The gradient with respect to the last forward's input.
-        """
         return self._backward(self._cached("_y"), dout, self.axis)
 
 
