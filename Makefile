@@ -107,6 +107,8 @@ $(VENV)/.installed-bench: $(BIN)/python $(SOURCES)
 
 # OpenBLAS settings of the environment would skew NumPy's and SciPy's timings.
 BENCH_ENV := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+# On an AVX-512 machine make bench also times the AVX2 kernels (what CPUs without it run).
+BENCH_NARROW_ISA := $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null && echo avx2)
 
 bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py
@@ -120,6 +122,12 @@ bench: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_half.py
+ifneq ($(BENCH_NARROW_ISA),)
+	# the kernels that differ by ISA, again on AVX2 (bench_softmax.py runs every ISA itself)
+	SOFTMAXKIT_ISA=avx2 $(BENCH_ENV) $(BIN)/python benchmarks/bench_half.py
+	SOFTMAXKIT_ISA=avx2 $(BENCH_ENV) $(BIN)/python benchmarks/bench_attention.py
+	SOFTMAXKIT_ISA=avx2 $(BENCH_ENV) $(BIN)/python benchmarks/bench_sample.py
+endif
 
 bench-quick: $(VENV)/.installed-bench
 	$(BENCH_ENV) $(BIN)/python benchmarks/bench_softmax.py --quick

@@ -52,9 +52,12 @@ class Report:
         self.parts.append(str(text))
 
     def save(self, results, *, quick=False, threads=None):
-        """Write ``<name>.json`` (``<name>-quick.json`` for a smoke run) atomically."""
+        """Write ``<name>.json`` atomically: ``<name>-<isa>.json`` when ``SOFTMAXKIT_ISA``
+        chose the kernels (a second run on a narrower ISA), ``-quick`` for a smoke run."""
         RESULTS.mkdir(exist_ok=True)
-        path = RESULTS / f"{self.name}{'-quick' if quick else ''}.json"
+        isa = os.environ.get("SOFTMAXKIT_ISA")
+        name = self.name + (f"-{isa}" if isa else "") + ("-quick" if quick else "")
+        path = RESULTS / f"{name}.json"
         payload = {"benchmark": self.name, "title": self.title, "quick": quick,
                    "date": datetime.datetime.now(datetime.UTC).isoformat(
                        timespec="seconds"),

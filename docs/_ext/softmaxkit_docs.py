@@ -7,6 +7,8 @@
   from ``benchmarks/results/*.json`` (each file holds what its benchmark printed, the
   machine and the date).
 - ``generated/cli.md``: every command's ``--help``, from the parser itself.
+- The ``benchmark-table`` directive: one table of a benchmark's last run, where a page
+  of the user guide discusses it (so its numbers are never pasted and never stale).
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ import json
 import re
 import shutil
 from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
 
 from softmaxkit._backends import registry
 from softmaxkit._cli.main import build_parser
@@ -38,7 +45,15 @@ TITLES = {"softmax": "The softmax family", "accuracy": "Accuracy against mpmath"
 
 
 def _script(name: str) -> str:
-    return "benchmarks/accuracy.py" if name == "accuracy" else f"benchmarks/bench_{name}.py"
+    base, _, isa = name.partition("-")
+    script = "benchmarks/accuracy.py" if base == "accuracy" else f"benchmarks/bench_{base}.py"
+    return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else script
+
+
+def _title(name: str, data=None) -> str:
+    base, _, isa = name.partition("-")
+    title = TITLES.get(base, (data or {}).get("title", base))
+    return f"{title}, {isa.upper()} kernels" if isa else title
 
 
 DISPATCHED = {"softmaxkit", "softmaxkit.sample", "softmaxkit.calibration"}
@@ -101,15 +116,18 @@ def performance_page() -> str:
              "the load of a shared machine falls on all alike); ratios compare "
              "implementations measured side by side in the same run.", ""]
     found = {p.stem: p for p in RESULTS.glob("*.json") if not p.stem.endswith("-quick")}
-    for name in BENCHMARKS + sorted(set(found) - set(BENCHMARKS)):
+    # each benchmark, then its runs on a narrower ISA (<name>-avx2.json)
+    order = [n for b in BENCHMARKS for n in [b] + sorted(f for f in found
+                                                          if f.startswith(b + "-"))]
+    for name in order + sorted(set(found) - set(order)):
         if name not in found:  # the section stays, so links to it always resolve
-            lines += [f"## {TITLES.get(name, name)}", "",
-                      f"No results: run `make bench` (or `python {_script(name)}`), then "
+            lines += [f"## {_title(name)}", "",
+                      f"No results: run `make bench` (or `{_script(name)}`), then "
                       "`make docs`.", ""]
             continue
         data = json.loads(found[name].read_text(encoding="utf-8"))
         m = data.get("machine", {})
-        lines += [f"## {TITLES.get(name, data.get('title', name))}", "",
+        lines += [f"## {_title(name, data)}", "",
                   f"`{_script(name)}` — run {data.get('date', '?')} on {m.get('cpu', '?')} "
                   f"({m.get('cores', '?')} cores, kernels' ISA {m.get('isa', '?')}; "
                   f"softmaxkit {m.get('softmaxkit', '?')}, NumPy {m.get('numpy', '?')}, "
@@ -121,6 +139,52 @@ def performance_page() -> str:
             lines += [f"![{data.get('title', name)}]({chart.name})", ""]
         lines += [_markdown(data.get("report", ""), 2), ""]
     return "\n".join(lines) + "\n"
+
+
+def _table_after(report: str, text: str):
+    """The lines of the first markdown table after the first line containing ``text`` (or
+    starting there, when that line is a table's header)."""
+    lines = report.splitlines()
+    start = next((i for i, line in enumerate(lines) if text in line), None)
+    if start is None:
+        return None
+    table = []
+    for line in lines[start if lines[start].startswith("|") else start + 1:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    return table or None
+
+
+class BenchmarkTable(SphinxDirective):
+    """``benchmark-table`` NAME, option ``:after: TEXT``: the first table after the line
+    containing TEXT in ``benchmarks/results/NAME.json``'s report, with its run's date and
+    machine. A missing table is an error (the text no longer matches the benchmark)."""
+
+    required_arguments = 1
+    option_spec = {"after": directives.unchanged_required}
+
+    def run(self):
+        name, after = self.arguments[0], self.options["after"]
+        path = RESULTS / f"{name}.json"
+        self.env.note_dependency(str(path))
+        if not path.exists():
+            lines = [f"*No results yet: run `{_script(name)}` (or `make bench`).*"]
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            table = _table_after(data.get("report", ""), after)
+            if table is None:
+                raise self.error(f"{path.name}: no table after a line containing {after!r}")
+            m = data.get("machine", {})
+            lines = table + ["", f"*`{_script(name)}`, run {data.get('date', '?')[:10]} on "
+                             f"{m.get('cpu', '?')}, kernels' ISA {m.get('isa', '?')}, "
+                             f"{m.get('threads') or '?'} threads; every table of that run: "
+                             "{doc}`/generated/performance`.*"]
+        container = nodes.container(classes=["benchmark-table"])
+        self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset,
+                                container)
+        return [container]
 
 
 def cli_page() -> str:
@@ -150,6 +214,7 @@ def _generate(app):
 
 def setup(app):
     app.connect("builder-inited", _generate)
+    app.add_directive("benchmark-table", BenchmarkTable)
     # after numpydoc (priority 500) has turned the docstring into reStructuredText
     app.connect("autodoc-process-docstring", _backends_section, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
