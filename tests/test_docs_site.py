@@ -131,6 +131,18 @@ def test_performance_page_is_generated_from_the_results(site):
         assert data["date"] in html, path.name
 
 
+def test_user_guide_tables_are_the_last_run(site):
+    import json
+
+    results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+    path = results / "softmax.json"
+    if not path.exists():
+        pytest.skip("no benchmark results (make bench)")
+    date = json.loads(path.read_text(encoding="utf-8"))["date"][:10]
+    html = (site / "user_guide" / "kernels.html").read_text(encoding="utf-8")
+    assert f"run {date} on" in html and "softmaxkit out=" in html
+
+
 @pytest.fixture(scope="module")
 def server(site):
     handler = functools.partial(_QuietHandler, directory=str(site))
