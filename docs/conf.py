@@ -7,6 +7,8 @@ Performance page is written from ``../benchmarks/results/*.json`` by ``_ext/``.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -79,14 +81,12 @@ myst_enable_extensions = ["dollarmath"]
 sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    "filename_pattern": re.escape(os.sep) + "plot_",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "show_memory": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
-    "reference_url": {"softmaxkit": None},
-    "doc_module": ("softmaxkit",),
     "backreferences_dir": None,
     "abort_on_example_error": True,
     "capture_repr": (),  # the output blocks show what the scripts print, not return values

@@ -3,7 +3,8 @@ e^x, and why softmax uses it
 ============================
 
 Softmax turns scores into probabilities with the exponential. e^x is positive for every
-real x, so every probability is positive however negative a score is, and it grows fast,
+real x, so every probability is positive however negative a score is (in floating point,
+until it underflows to 0: e^-746 is below the smallest double), and it grows fast,
 so a larger score gets a disproportionately larger share: the largest score dominates
 ("soft" arg-max). It also turns differences into ratios, e^(a - b) = e^a / e^b, which is
 why adding a constant to every score changes nothing.

@@ -21,7 +21,8 @@ print("sums to   :", sk.softmax(x).sum())
 
 # %%
 # The outputs keep the order of the inputs, and the largest input takes two thirds of the
-# mass although it is only 1.5 times the next one.
+# mass although it is only 1 more than the next one: each unit of difference multiplies
+# the share by e. Only differences count: [101, 102, 103] gives the same probabilities.
 fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
 ax.bar([str(v) for v in x], sk.softmax(x), color="tab:blue")
 for i, p in enumerate(sk.softmax(x)):

@@ -3,7 +3,8 @@ Outputs against inputs, on linear and log axes
 ==============================================
 
 The notes draw softmax of 25 random integers in [-5, 15) against the integers. On a linear
-y-axis the curve is the exponential's; on a log y-axis it is a straight line of slope 1,
+y-axis the curve is the exponential's; on a log y-axis it is a straight line (of slope 1 in
+natural-log units),
 because log softmax(z)_i = z_i - logsumexp(z): the log-probabilities are the inputs shifted
 by one constant.
 """

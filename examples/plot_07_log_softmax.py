@@ -6,7 +6,9 @@ e^x overflows float64 above x ≈ 709.78 (float32: 88.72), so the textbook formu
 inf / inf = NaN on large scores. Subtracting the maximum first, softmax(x) = softmax(x - max),
 keeps every exponent ≤ 0: nothing overflows and the largest term is exactly 1.
 log-softmax is then x - max - log(sum(e^(x - max))), computed in log space: it keeps
-log-probabilities that ``log(softmax(x))`` would round to -inf or to 0.
+log-probabilities that ``log(softmax(x))`` would turn into -inf. (softmaxkit also computes
+that log as ``log1p`` of the sum minus its leading 1, which keeps a dominant entry's tiny
+log-probability that the plain formula rounds to 0: see the accuracy example.)
 """
 
 import matplotlib.pyplot as plt

@@ -3,8 +3,9 @@ log-sum-exp as a smooth maximum, with sharpness k
 =================================================
 
 log(e^(k x) + e^(k c)) / k is a smooth version of max(x, c): never below the maximum and at
-most log(n) / k above it, so it approaches the maximum as the sharpness k grows. Its
-gradient is softmax(k x): the smooth maximum's derivative is the "soft" arg-max.
+most log(2) / k above it (log(n) / k for n terms), so it approaches the maximum as the
+sharpness k grows. Its gradient is softmax(k x): the smooth maximum's derivative is the
+"soft" arg-max.
 """
 
 import matplotlib.pyplot as plt

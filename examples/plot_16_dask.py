@@ -5,9 +5,9 @@ Bigger than memory: Dask
 The same functions take Dask arrays: a softmax over rows runs chunk by chunk through the
 native kernels, and a reduction along a chunked axis merges per-chunk statistics (the
 maximum, the sum of the other exponentials) as exactly as one pass in memory would.
-:class:`softmaxkit.SoftmaxClassifier` trains data-parallel on a Dask array, one minibatch
-per chunk. Here on a small array, on the threaded scheduler; the :doc:`/tutorials/dask`
-tutorial goes to arrays on disk.
+:class:`softmaxkit.SoftmaxClassifier` trains data-parallel on a Dask array: each step takes
+a minibatch from each worker's rows and sums their gradients. Here on a small array, on the
+threaded scheduler; the :doc:`/tutorials/dask` tutorial goes to arrays on disk.
 """
 
 import dask

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -22,11 +23,13 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from softmaxkit._backends import registry
 from softmaxkit._cli.main import build_parser
 
+logger = logging.getLogger(__name__)
 DOCS = Path(__file__).resolve().parents[1]
 RESULTS = DOCS.parent / "benchmarks" / "results"
 GENERATED = DOCS / "generated"
@@ -45,9 +48,10 @@ TITLES = {"softmax": "The softmax family", "accuracy": "Accuracy against mpmath"
 
 
 def _script(name: str) -> str:
+    """The command that writes ``benchmarks/results/<name>.json``."""
     base, _, isa = name.partition("-")
     script = "benchmarks/accuracy.py" if base == "accuracy" else f"benchmarks/bench_{base}.py"
-    return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else script
+    return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else f"python {script}"
 
 
 def _title(name: str, data=None) -> str:
@@ -79,10 +83,14 @@ def _backends_section(app, what, name, obj, options, lines):
               f"``{op}`` is computed for (the :ref:`capability table <capability-table>`):",
               ""]
     lines += [f"- ``{b}``: {BACKEND_WORDS[b]}" for b in backends]
-    missing = [b for b in registry.ALL if b not in backends]
-    if missing:
-        lines += ["", "Not for: " + ", ".join(f"``{b}``" for b in missing)
-                  + " (a ``TypeError`` names the array's library)."]
+    if "native" not in backends and "reference" in backends:
+        lines += ["", "NumPy arrays always take the reference: there is no native kernel "
+                  "for it."]
+    if "array_api" not in backends:
+        lines += ["", "Other array libraries' arrays that cannot be viewed as NumPy arrays "
+                  "(GPU tensors, CuPy) get a ``TypeError`` naming their library."]
+    if "dask" not in backends:
+        lines += ["", "Dask arrays get a ``TypeError``: compute them first."]
     lines.append("")
 
 
@@ -142,25 +150,28 @@ def performance_page() -> str:
 
 
 def _table_after(report: str, text: str):
-    """The lines of the first markdown table after the first line containing ``text`` (or
-    starting there, when that line is a table's header)."""
+    """The first line holding ``text`` as its own words (not inside a longer name:
+    "softmax, float32" is not found in "log_softmax, float32"), and the lines of the first
+    markdown table after it (or starting there, when that line is a table's header)."""
     lines = report.splitlines()
-    start = next((i for i, line in enumerate(lines) if text in line), None)
+    pattern = re.compile(r"(?<![\w.])" + re.escape(text))
+    start = next((i for i, line in enumerate(lines) if pattern.search(line)), None)
     if start is None:
-        return None
+        return None, None
     table = []
     for line in lines[start if lines[start].startswith("|") else start + 1:]:
         if line.startswith("|"):
             table.append(line)
         elif table:
             break
-    return table or None
+    return lines[start], table or None
 
 
 class BenchmarkTable(SphinxDirective):
     """``benchmark-table`` NAME, option ``:after: TEXT``: the first table after the line
     containing TEXT in ``benchmarks/results/NAME.json``'s report, with its run's date and
-    machine. A missing table is an error (the text no longer matches the benchmark)."""
+    machine. A missing table is an error (the text no longer matches the benchmark). The
+    table is parsed as MyST markdown, so the directive belongs in the ``.md`` pages."""
 
     required_arguments = 1
     option_spec = {"after": directives.unchanged_required}
@@ -170,17 +181,24 @@ class BenchmarkTable(SphinxDirective):
         path = RESULTS / f"{name}.json"
         self.env.note_dependency(str(path))
         if not path.exists():
+            # a warning, so that make docs (-W) fails on a page that would show no numbers
+            logger.warning("benchmark-table: %s is missing (run %s)", path, _script(name),
+                           location=self.get_location())
             lines = [f"*No results yet: run `{_script(name)}` (or `make bench`).*"]
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
-            table = _table_after(data.get("report", ""), after)
+            found, table = _table_after(data.get("report", ""), after)
             if table is None:
                 raise self.error(f"{path.name}: no table after a line containing {after!r}")
             m = data.get("machine", {})
+            # the table's own ISA: a narrower run's file name, or its heading, or the run's
+            isa = name.partition("-")[2] or next(
+                (i for i in ("avx512", "avx2", "baseline") if re.search(rf"\b{i}\b", found)),
+                m.get("isa", "?"))
+            threads = f", {m['threads']} threads" if m.get("threads") else ""
             lines = table + ["", f"*`{_script(name)}`, run {data.get('date', '?')[:10]} on "
-                             f"{m.get('cpu', '?')}, kernels' ISA {m.get('isa', '?')}, "
-                             f"{m.get('threads') or '?'} threads; every table of that run: "
-                             "{doc}`/generated/performance`.*"]
+                             f"{m.get('cpu', '?')}, {isa} kernels{threads}; every table of "
+                             "that run: {doc}`/generated/performance`.*"]
         container = nodes.container(classes=["benchmark-table"])
         self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset,
                                 container)
@@ -188,15 +206,24 @@ class BenchmarkTable(SphinxDirective):
 
 
 def cli_page() -> str:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    lines = ["# Command-line reference", "",
-             "Every command's `--help`, generated from the parser. The "
-             "[command-line tutorial](../tutorials/command_line.md) shows them at work.",
-             "", "```text", parser.format_help().rstrip(), "```", ""]
-    for name, p in sub.choices.items():
-        lines += [f"## `softmaxkit {name}`", "", "```text", p.format_help().rstrip(), "```",
-                  ""]
+    # argparse wraps help to the terminal's width: a fixed one keeps the page reproducible
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "88"
+    try:
+        parser = build_parser()
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        lines = ["# Command-line reference", "",
+                 "Every command's `--help`, generated from the parser. The "
+                 "[command-line tutorial](../tutorials/command_line.md) shows them at work.",
+                 "", "```text", parser.format_help().rstrip(), "```", ""]
+        for name, p in sub.choices.items():
+            lines += [f"## `softmaxkit {name}`", "", "```text", p.format_help().rstrip(),
+                      "```", ""]
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
     return "\n".join(lines)
 
 
