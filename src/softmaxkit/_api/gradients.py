@@ -320,7 +320,7 @@ GradCheck.analytic.__doc__ = "The analytic gradient compared with it (None when 
 
 def check_grad(f: Callable[[np.ndarray], Any], x: ArrayLike, *, eps: float = 1e-5,
                analytic: ArrayLike | Callable[[np.ndarray], Any] | None = None) -> GradCheck:
-    r"""Compare a gradient with 4th-order central differences, the check of cs231n's assignments.
+    r"""Compare a gradient with central differences (cs231n's gradient check, at 4th order).
 
     Parameters
     ----------
