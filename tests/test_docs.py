@@ -101,3 +101,49 @@ def test_module_examples(name):
         result = doctest.testmod(importlib.import_module(name), optionflags=FLAGS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# ------------------------------------------------------- shared Parameters sections
+
+SHARED = ["log_softmax", "softmin", "entmax15", "entmax15_backward"]
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_shared_parameter_sections_match_the_signature(name):
+    import inspect
+
+    from softmaxkit._core.docstrings import parameter_entries
+
+    fn = getattr(softmaxkit, name)
+    documented = [names for names, _ in parameter_entries(fn.__doc__)]
+    assert documented == list(inspect.signature(fn).parameters)
+    assert "{parameters}" not in fn.__doc__
+
+
+def test_parameters_of_fills_only_a_placeholder():
+    from softmaxkit._core.docstrings import parameters_of
+
+    def source(a, b):
+        """Source.
+
+        Parameters
+        ----------
+        a : int
+            First.
+        b : int
+            Second.
+        """
+
+    def target(a):
+        """Target.
+
+        {parameters}
+        """
+
+    def no_placeholder(a):
+        """Nothing to fill."""
+
+    filled = parameters_of(source, drop=("b",))(target)
+    assert "a : int\n            First." in filled.__doc__ and "b : int" not in filled.__doc__
+    with pytest.raises(ValueError, match="no {parameters}"):
+        parameters_of(source)(no_placeholder)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.docstrings import parameters_of
 from .._core.validation import as_float_array
 
 __all__ = [
@@ -226,14 +227,17 @@ def expected_calibration_error(y: Any, proba: Any, *, n_bins: int = 10,
     return value, (_with_column(tables) if classwise else tables[0])
 
 
+@parameters_of(expected_calibration_error)
 def maximum_calibration_error(y: Any, proba: Any, *, n_bins: int = 10,
                               strategy: str = "uniform", classwise: bool = False,
                               classes: Any = None, sample_weight: Any = None,
                               return_table: bool = False) -> Any:
     r"""Maximum calibration error: the largest ``|accuracy_b − confidence_b|`` of a bin.
 
-    Parameters are those of :func:`expected_calibration_error`; classwise, the largest gap
-    of any class's bins. The table's ``contribution`` is each bin's gap.
+    Classwise, the largest gap of any class's bins; the table's ``contribution`` is each
+    bin's gap.
+
+    {parameters}
 
     Returns
     -------

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .._core import arrays
 from .._core import validation as v
+from .._core.docstrings import parameters_of
 from .dispatch import backend_of, native_route, numpy_result
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "smooth_max", "hardmax", "std_norm"]
@@ -91,8 +92,8 @@ def softmax(
     Parameters
     ----------
     x : array_like
-        Real input. Integers and bools are promoted to float64; float16 is computed in
-        a wider type and returned as float16.
+        Real input. Integers and bools are promoted to float64; float16 and bfloat16
+        are computed in float32 and rounded once to their own format.
     axis : int, tuple of ints or None, optional
         The axis or axes that make up one slice; each slice sums to 1. None means all
         axes. Default -1.
@@ -156,6 +157,7 @@ def softmax(
 
 
 @native_route
+@parameters_of(softmax)
 def log_softmax(
     x: ArrayLike,
     axis: Axis = -1,
@@ -168,8 +170,9 @@ def log_softmax(
 ) -> np.ndarray:
     r"""Logarithm of :func:`softmax`: ``x_i - logsumexp(x)``, computed in log space.
 
-    Parameters are those of :func:`softmax` (with ``sink``, ``x_i - logsumexp(x,
-    sink=sink)``).
+    With ``sink``, the result is ``x_i - logsumexp(x, sink=sink)``.
+
+    {parameters}
 
     Returns
     -------
@@ -203,6 +206,7 @@ def log_softmax(
 
 
 @native_route
+@parameters_of(softmax, drop=("sink",))
 def softmin(
     x: ArrayLike,
     axis: Axis = -1,
@@ -214,8 +218,14 @@ def softmin(
 ) -> np.ndarray:
     r"""Softmin: ``softmax(-x)``, putting most of the mass on the smallest entries.
 
-    Parameters are those of :func:`softmax`; special values are those of
-    ``softmax(-x)`` (so ``-inf`` entries share the mass).
+    Special values are those of ``softmax(-x)`` (so ``-inf`` entries share the mass).
+
+    {parameters}
+
+    Returns
+    -------
+    ndarray
+        Probabilities of the same shape as ``x`` (``out`` if given).
 
     Examples
     --------

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from .._core import arrays
 from .._core import validation as v
+from .._core.docstrings import parameters_of
 from . import losses as L
 from .dispatch import backend_of, native_route, numpy_result
 from .family import Axis, softmax
@@ -152,6 +153,7 @@ def sparsemax(
 
 
 @native_route
+@parameters_of(sparsemax)
 def entmax15(
     x: ArrayLike,
     axis: Axis = -1,
@@ -166,7 +168,7 @@ def entmax15(
     than sparsemax (Peters, Niculae & Martins 2019). It is :func:`entmax` with
     ``alpha = 1.5``, computed exactly.
 
-    Parameters are those of :func:`sparsemax`.
+    {parameters}
 
     Returns
     -------
@@ -304,12 +306,18 @@ def sparsemax_backward(y: ArrayLike, dy: ArrayLike, axis: Axis = -1) -> np.ndarr
 
 
 @native_route
+@parameters_of(sparsemax_backward)
 def entmax15_backward(y: ArrayLike, dy: ArrayLike, axis: Axis = -1) -> np.ndarray:
     r"""The gradient with respect to ``x`` of a loss of ``y = entmax15(x)``.
 
     ``dx = g * dy - g * sum(g * dy) / sum(g)`` with ``g = sqrt(y)``, from the output.
 
-    Parameters are those of :func:`sparsemax_backward`.
+    {parameters}
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to ``x``; 0 outside the support.
 
     Examples
     --------
