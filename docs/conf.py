@@ -52,11 +52,12 @@ numpydoc_show_inherited_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 # Checked on every public docstring the reference renders: each object has a docstring,
-# a summary line ending in a period, documented parameters that exist and come in the
-# signature's order, well-formed types and sections, a Yields section for generators.
-numpydoc_validation_checks = {"GL06", "GL07", "GL08", "GL09", "GL10", "SS01", "SS03", "SS04",
-                              "PR02", "PR03", "PR06", "PR09", "PR10", "RT02", "YD01", "SA02",
-                              "SA03"}
+# a summary line ending in a period, every parameter documented (and none that does not
+# exist) in the signature's order, well-formed types and sections, a Returns section for
+# what returns and a Yields section for generators.
+numpydoc_validation_checks = {"GL02", "GL06", "GL07", "GL08", "GL09", "GL10", "SS01", "SS03",
+                              "SS04", "PR01", "PR02", "PR03", "PR06", "PR09", "PR10", "RT01",
+                              "RT02", "YD01", "SA02", "SA03"}
 # inherited from other libraries (scikit-learn's and PyTorch's base classes)
 numpydoc_validation_exclude = {r"\.set_\w+_request$", r"\.get_metadata_routing$",
                                r"\.set_output$", r"\.get_params$", r"\.set_params$",

@@ -147,3 +147,27 @@ def test_parameters_of_fills_only_a_placeholder():
     assert "a : int\n            First." in filled.__doc__ and "b : int" not in filled.__doc__
     with pytest.raises(ValueError, match="no {parameters}"):
         parameters_of(source)(no_placeholder)
+
+
+def test_with_parameters_builds_the_section_from_the_signature():
+    from softmaxkit._core.docstrings import with_parameters
+
+    table = {"a": "a : int\n    First.", "b": "b : int\n    Second."}
+
+    def f(a, b):
+        """Sum.
+
+        Examples
+        --------
+        >>> 1
+        1
+        """
+
+    def g(a, c):
+        """No entry for c."""
+
+    doc = with_parameters(table, returns="int\n    The sum.")(f).__doc__
+    assert doc.index("a : int") < doc.index("b : int") < doc.index("Returns") \
+        < doc.index("Examples")
+    with pytest.raises(ValueError, match=r"no documentation for \['c'\]"):
+        with_parameters(table)(g)

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor, is_floating_point, nn
 
 from ._api import attention as _att
+from ._core.docstrings import parameter_entries, with_parameters
 from ._frameworks import torch_ops as _ops
 from ._frameworks.torch_ops import OPERATORS
 
@@ -45,6 +46,64 @@ __all__ = ["OPERATORS", "softmax", "log_softmax", "softmin", "logsumexp", "cross
 
 _dims = _ops._dims
 
+# the parameters of this module's functions and modules: PyTorch's names and meanings
+_PARAMETERS = {
+    "input": "input : Tensor\n    The scores, of a floating dtype (CPU tensors run on the native "
+             "kernels).",
+    "dim": "dim : int or tuple of ints, optional\n    The dimension (or dimensions) of one "
+           "slice. Default -1.",
+    "temperature": "temperature : float, optional\n    Divides ``input`` first; a finite "
+                   "number > 0. Default 1.",
+    "keepdim": "keepdim : bool, optional\n    Keep the reduced dimensions, with size 1. "
+               "Default False.",
+    "target": "target : Tensor\n    Class indices (``input``'s shape without the class "
+              "dimension) or class\n    probabilities (``input``'s shape), as for "
+              "``F.cross_entropy``.",
+    "weight": "weight : Tensor, optional\n    A weight per class, as for "
+              "``F.cross_entropy``.",
+    "ignore_index": "ignore_index : int, optional\n    Class-index targets equal to it "
+                    "count for nothing. Default -100.",
+    "reduction": "reduction : {'mean', 'sum', 'none'}, optional\n    As for "
+                 "``F.cross_entropy``; a mean over no counted sample is 0. Default 'mean'.",
+    "label_smoothing": "label_smoothing : float, optional\n    In [0, 1], as for "
+                       "``F.cross_entropy``. Default 0.",
+    "alpha": "alpha : float or Tensor, optional\n    α, a number >= 1 (a tensor gives one "
+             "per slice, and can be learned).\n    Default 1.5.",
+    "n_iter": "n_iter : int, optional\n    Bisection steps. Default 50.",
+}
+# attention_softmax's are the NumPy function's, on tensors
+_ATTENTION = {name: text.replace("array_like", "Tensor")
+              for name, text in parameter_entries(_att.attention_softmax.__doc__ or "")}
+_LOSS = "Tensor\n    The loss, reduced as ``reduction`` says."
+_REDUCED = ("Tensor\n    The log-sum-exp, without the reduced dimensions (kept, with size 1, "
+            "with\n    ``keepdim``).")
+_ALL_DIMS = ("dim : int, tuple of ints or None, optional\n    The dimensions to reduce; "
+             "None: all of them. Default None.")
+_ONE_DIM = "dim : int, optional\n    The dimension to accumulate along. Default -1."
+_REVERSE = "reverse : bool, optional\n    Accumulate from the end. Default False."
+_LINEAR = {**_PARAMETERS,
+           "input": "input : Tensor\n    The features, (N, D).",
+           "weight": "weight : Tensor\n    The classes' weights, (C, D).",
+           "bias": "bias : Tensor or None\n    The classes' biases, (C,), or None.",
+           "target": "target : Tensor\n    Class indices, (N,).",
+           "reduction": "reduction : {'mean', 'sum'}, optional\n    Default 'mean'.",
+           "chunk_size": "chunk_size : int, optional\n    Rows of logits formed at a time "
+                         "(default: chosen from the sizes)."}
+_SEGMENTS = {"input": "input : Tensor\n    The entries of all segments, one after another "
+                      "(1-D).",
+             "offsets": "offsets : Tensor\n    CSR offsets: segment ``i`` is "
+                        "``input[offsets[i]:offsets[i + 1]]``.",
+             "log": "log : bool, optional\n    Log-probabilities instead. Default False."}
+_GUMBEL = {"logits": "logits : Tensor\n    Unnormalized log-probabilities.",
+           "tau": "tau : float, optional\n    The temperature, > 0. Default 1.",
+           "hard": "hard : bool, optional\n    A one-hot sample whose gradient is the soft "
+                   "sample's\n    (straight-through). Default False.",
+           "dim": "dim : int, optional\n    The class dimension. Default -1.",
+           "generator": "generator : torch.Generator, optional\n    The source of the Gumbel "
+                        "noise."}
+_SAMPLE = ("Tensor\n    The sample, ``logits``' shape and dtype (one-hot with ``hard``).")
+_MAP = "Tensor\n    ``input``'s shape and dtype."
+
 
 def _on_scalar(input: Tensor, dim, call):
     """PyTorch lets a 0-d tensor be reduced over dimension 0 (or -1, or all): ``call`` on
@@ -56,6 +115,7 @@ def _on_scalar(input: Tensor, dim, call):
     return call(input.reshape(1), [0]).reshape(())
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
             temperature: float = 1.0) -> Tensor:
     """Softmax of ``input / temperature`` over ``dim`` (``torch.ops.softmaxkit.softmax``).
@@ -74,6 +134,7 @@ def softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     return _ops.softmax(input, _dims(dim), float(temperature))
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def log_softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
                 temperature: float = 1.0) -> Tensor:
     """Log-softmax over ``dim`` (``torch.ops.softmaxkit.log_softmax``); see
@@ -90,6 +151,7 @@ def log_softmax(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     return _ops.log_softmax(input, _dims(dim), float(temperature))
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def softmin(input: Tensor, dim: int | tuple[int, ...] = -1, *,
             temperature: float = 1.0) -> Tensor:
     """Softmax of ``-input / temperature`` over ``dim`` (``torch.ops.softmaxkit.softmin``).
@@ -105,6 +167,7 @@ def softmin(input: Tensor, dim: int | tuple[int, ...] = -1, *,
     return _ops.softmin(input, _dims(dim), float(temperature))
 
 
+@with_parameters(_PARAMETERS, returns=_REDUCED, dim=_ALL_DIMS)
 def logsumexp(input: Tensor, dim: int | tuple[int, ...] | None = None,
               keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input)))`` over ``dim`` (all dimensions when None); its gradient is
@@ -121,6 +184,7 @@ def logsumexp(input: Tensor, dim: int | tuple[int, ...] | None = None,
     return _ops.logsumexp(input, _dims(dim), bool(keepdim))
 
 
+@with_parameters(_PARAMETERS, returns=_LOSS)
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -145,6 +209,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                               reduction, True)[0]
 
 
+@with_parameters(_LINEAR, returns=_LOSS)
 def linear_cross_entropy(input: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
                          *, ignore_index: int = -100, reduction: str = "mean",
                          label_smoothing: float = 0.0, chunk_size: int | None = None) -> Tensor:
@@ -171,6 +236,7 @@ class _Dim(nn.Module):
         super().__init__()
         self.dim = dim
 
+    @with_parameters(_PARAMETERS, returns=_MAP)
     def forward(self, input: Tensor) -> Tensor:
         """The map along ``self.dim`` (call the module rather than this method)."""
         return type(self)._fn(input, self.dim)
@@ -180,6 +246,7 @@ class _Dim(nn.Module):
         return f"dim={self.dim}"
 
 
+@with_parameters(_PARAMETERS)
 class Softmax(_Dim):
     """``torch.nn.Softmax(dim)`` on :func:`softmax` (``dim`` defaults to -1).
 
@@ -193,6 +260,7 @@ class Softmax(_Dim):
     _fn = staticmethod(softmax)
 
 
+@with_parameters(_PARAMETERS)
 class LogSoftmax(_Dim):
     """``torch.nn.LogSoftmax(dim)`` on :func:`log_softmax` (``dim`` defaults to -1).
 
@@ -206,6 +274,7 @@ class LogSoftmax(_Dim):
     _fn = staticmethod(log_softmax)
 
 
+@with_parameters(_PARAMETERS)
 class Softmin(_Dim):
     """``torch.nn.Softmin(dim)`` on :func:`softmin` (``dim`` defaults to -1).
 
@@ -219,6 +288,7 @@ class Softmin(_Dim):
     _fn = staticmethod(softmin)
 
 
+@with_parameters(_PARAMETERS)
 class CrossEntropyLoss(nn.Module):
     """``torch.nn.CrossEntropyLoss`` with PyTorch's arguments, on :func:`cross_entropy`.
 
@@ -236,6 +306,7 @@ class CrossEntropyLoss(nn.Module):
         self.ignore_index, self.reduction = ignore_index, reduction
         self.label_smoothing = label_smoothing
 
+    @with_parameters(_PARAMETERS, returns=_LOSS)
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
@@ -254,6 +325,7 @@ def _map(kind: str, input: Tensor, dim, alpha=None, n_iter: int = 50) -> Tensor:
     return _ops.entmax(input, a, _dims(dim), kind, int(n_iter))
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def sparsemax(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
     """Sparsemax over ``dim`` (``torch.ops.softmaxkit.entmax``, see
     :func:`softmaxkit.sparsemax`), with autograd.
@@ -267,6 +339,7 @@ def sparsemax(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
     return _map("sparsemax", input, dim)
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def entmax15(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
     """1.5-entmax over ``dim`` (see :func:`softmaxkit.entmax15`), with autograd.
 
@@ -279,6 +352,7 @@ def entmax15(input: Tensor, dim: int | tuple[int, ...] = -1) -> Tensor:
     return _map("entmax15", input, dim)
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def entmax_bisect(input: Tensor, alpha: float | Tensor = 1.5,
                   dim: int | tuple[int, ...] = -1, n_iter: int = 50) -> Tensor:
     """α-entmax over ``dim`` by bisection (see :func:`softmaxkit.entmax`), with autograd
@@ -304,6 +378,7 @@ def _fy(kind, input, target, alpha, n_iter, weight, ignore_index, reduction,
                               ignore, float(label_smoothing), reduction)[0]
 
 
+@with_parameters(_PARAMETERS, returns=_LOSS)
 def sparsemax_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                    ignore_index: int = -100, reduction: str = "mean",
                    label_smoothing: float = 0.0) -> Tensor:
@@ -320,6 +395,7 @@ def sparsemax_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                label_smoothing)
 
 
+@with_parameters(_PARAMETERS, returns=_LOSS)
 def entmax15_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -335,6 +411,7 @@ def entmax15_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                label_smoothing)
 
 
+@with_parameters(_PARAMETERS, returns=_LOSS)
 def entmax_bisect_loss(input: Tensor, target: Tensor, alpha: float = 1.5,
                        weight: Tensor | None = None, ignore_index: int = -100,
                        reduction: str = "mean", label_smoothing: float = 0.0,
@@ -351,6 +428,7 @@ def entmax_bisect_loss(input: Tensor, target: Tensor, alpha: float = 1.5,
                label_smoothing)
 
 
+@with_parameters(_PARAMETERS)
 class Sparsemax(_Dim):
     """:func:`sparsemax` over ``dim`` as a module (``entmax.Sparsemax``'s role).
 
@@ -364,6 +442,7 @@ class Sparsemax(_Dim):
     _fn = staticmethod(sparsemax)
 
 
+@with_parameters(_PARAMETERS)
 class Entmax15(_Dim):
     """:func:`entmax15` over ``dim`` as a module.
 
@@ -377,6 +456,7 @@ class Entmax15(_Dim):
     _fn = staticmethod(entmax15)
 
 
+@with_parameters(_PARAMETERS)
 class EntmaxBisect(nn.Module):
     """:func:`entmax_bisect` as a module; pass ``alpha`` as an ``nn.Parameter`` to learn it.
 
@@ -391,11 +471,13 @@ class EntmaxBisect(nn.Module):
         super().__init__()
         self.alpha, self.dim, self.n_iter = alpha, dim, n_iter
 
+    @with_parameters(_PARAMETERS, returns=_MAP)
     def forward(self, input: Tensor) -> Tensor:
         """entmax with ``self.alpha`` along ``self.dim`` (call the module rather than this)."""
         return entmax_bisect(input, self.alpha, self.dim, self.n_iter)
 
 
+@with_parameters(_PARAMETERS)
 class SparsemaxLoss(CrossEntropyLoss):
     """:func:`sparsemax_loss` as a module, with ``CrossEntropyLoss``'s arguments.
 
@@ -408,12 +490,14 @@ class SparsemaxLoss(CrossEntropyLoss):
 
     _kind, _alpha = "sparsemax", 2.0
 
+    @with_parameters(_PARAMETERS, returns=_LOSS)
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return _fy(self._kind, input, target, self._alpha, 50, self.weight,
                    self.ignore_index, self.reduction, self.label_smoothing)
 
 
+@with_parameters(_PARAMETERS)
 class Entmax15Loss(SparsemaxLoss):
     """:func:`entmax15_loss` as a module.
 
@@ -427,6 +511,7 @@ class Entmax15Loss(SparsemaxLoss):
     _kind, _alpha = "entmax15", 1.5
 
 
+@with_parameters(_PARAMETERS)
 class EntmaxBisectLoss(SparsemaxLoss):
     """:func:`entmax_bisect_loss` as a module (``alpha`` a number >= 1).
 
@@ -445,6 +530,7 @@ class EntmaxBisectLoss(SparsemaxLoss):
         super().__init__(weight, ignore_index, reduction, label_smoothing)
         self._alpha, self.n_iter = float(alpha), n_iter
 
+    @with_parameters(_PARAMETERS, returns=_LOSS)
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss of ``input`` against ``target`` (call the module rather than this)."""
         return _fy(self._kind, input, target, self._alpha, self.n_iter, self.weight,
@@ -454,6 +540,7 @@ class EntmaxBisectLoss(SparsemaxLoss):
 # ------------------------------------------------------------------ attention scores
 
 
+@with_parameters(_ATTENTION, returns=_MAP.replace("input", "scores"))
 def attention_softmax(scores: Tensor, *, scale: float = 1.0, mask: Tensor | None = None,
                       bias: Tensor | None = None, causal: bool | str = False,
                       alibi_slopes: Tensor | None = None,
@@ -477,6 +564,7 @@ def attention_softmax(scores: Tensor, *, scale: float = 1.0, mask: Tensor | None
                                   bias, mode, alibi_slopes, sink)
 
 
+@with_parameters(_SEGMENTS, returns=_MAP)
 def segment_softmax(input: Tensor, offsets: Tensor, *, log: bool = False) -> Tensor:
     """Softmax (``log``: log-softmax) within the CSR segments ``offsets`` of the first
     dimension (``torch.ops.softmaxkit.segment_softmax``, see
@@ -491,6 +579,7 @@ def segment_softmax(input: Tensor, offsets: Tensor, *, log: bool = False) -> Ten
     return _ops.segment_softmax(input, offsets, bool(log))
 
 
+@with_parameters(_PARAMETERS, returns=_MAP, dim=_ONE_DIM, reverse=_REVERSE)
 def logcumsumexp(input: Tensor, dim: int = -1, *, reverse: bool = False) -> Tensor:
     """The cumulative log-sum-exp along ``dim`` (``torch.ops.softmaxkit.logcumsumexp``, see
     :func:`softmaxkit.logcumsumexp`), with autograd.
@@ -504,6 +593,7 @@ def logcumsumexp(input: Tensor, dim: int = -1, *, reverse: bool = False) -> Tens
     return _ops.logcumsumexp(input, int(dim), bool(reverse))
 
 
+@with_parameters(_GUMBEL, returns=_SAMPLE)
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, dim: int = -1, *,
                    generator: torch.Generator | None = None) -> Tensor:
     """A Gumbel-softmax sample (``torch.ops.softmaxkit.gumbel_softmax``, see

@@ -83,6 +83,24 @@ def softmax_loss_naive(W: ArrayLike, X: ArrayLike, y: ArrayLike, reg: float):
 def softmax_loss_vectorized(W: ArrayLike, X: ArrayLike, y: ArrayLike, reg: float):
     r"""The same loss and gradient with no loop, from the fused cross-entropy.
 
+    Parameters
+    ----------
+    W : array_like, shape (D, C)
+        The weights, one column per class.
+    X : array_like, shape (N, D)
+        The samples.
+    y : array_like of int, shape (N,)
+        Their classes, in ``range(C)``.
+    reg : float
+        L2 strength: the loss includes ``reg * sum(W**2)``.
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy plus the penalty.
+    dW : ndarray, shape (D, C)
+        Its gradient with respect to ``W``.
+
     Examples
     --------
     >>> import numpy as np

@@ -106,6 +106,26 @@ def log_softmax_backward(logp: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *,
     inputs) are constants of the forward: they get 0 and their ``dy`` takes no part in the
     sum.
 
+    Parameters
+    ----------
+    logp : array_like
+        The forward's result.
+    dy : array_like
+        The gradient of the loss with respect to ``logp``; same shape.
+    axis : int, tuple of ints or None, optional
+        The forward's axis. Default -1.
+    temperature : float, optional
+        The forward's temperature. Default 1.
+    sink : float or array_like, optional
+        The forward's sink: then the sink's gradient is returned too.
+
+    Returns
+    -------
+    dx : ndarray
+        The gradient with respect to ``x``; 0 at the ``-inf`` entries.
+    dsink : ndarray
+        Only with ``sink``: the gradient with respect to the sink, of its shape.
+
     Notes
     -----
     PyTorch's ``LogSoftmax`` backward sums ``dy`` over every entry and returns ``dy``
@@ -203,6 +223,25 @@ def smooth_max_backward(x: ArrayLike, dy: ArrayLike, axis: F.Axis = -1, *, k: fl
                         keepdims: bool = False) -> np.ndarray:
     r"""Gradient through ``smooth_max(x, axis, k=k)``: ``dy * softmax(k * x)``.
 
+    Parameters
+    ----------
+    x : array_like
+        The forward's input.
+    dy : array_like
+        The gradient of the loss with respect to the forward's result (its shape, or
+        broadcastable to it).
+    axis : int, tuple of ints or None, optional
+        The forward's axis. Default -1.
+    k : float, optional
+        The forward's sharpness. Default 1.
+    keepdims : bool, optional
+        Whether the forward kept the reduced axes (then ``dy`` has them too).
+
+    Returns
+    -------
+    ndarray
+        The gradient with respect to ``x``, of ``x``'s shape.
+
     Examples
     --------
     >>> import softmaxkit as sk
@@ -296,6 +335,18 @@ def softmax_jacobian(x: ArrayLike, axis: int = -1, *, temperature: float = 1.0) 
 
 class GradCheck(NamedTuple):
     """Result of :func:`check_grad`: the worst relative error, where, and both gradients.
+
+    Parameters
+    ----------
+    max_rel_error : float
+        The largest ``|numeric - analytic| / max(|numeric|, |analytic|)`` over the
+        entries (0 where both are 0).
+    index : tuple of int
+        The index into ``x`` where it occurs.
+    numeric : ndarray
+        The central-difference gradient.
+    analytic : ndarray or None
+        The analytic gradient compared with it (None when none was given).
 
     Examples
     --------

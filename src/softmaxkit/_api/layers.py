@@ -159,6 +159,13 @@ class Linear(_Layer):
 class Softmax(_Layer):
     r"""``softmax`` along ``axis`` as a layer (the notes' ``nn.Softmax(dim)``).
 
+    Parameters
+    ----------
+    axis : int, tuple of ints or None, optional
+        The axis or axes of one slice, as in :func:`softmax`. Default -1.
+    temperature : float, optional
+        Divides the input first, as in :func:`softmax`. Default 1.
+
     Examples
     --------
     >>> import numpy as np
@@ -191,6 +198,13 @@ class Softmax(_Layer):
 class LogSoftmax(Softmax):
     r"""``log_softmax`` along ``axis`` as a layer.
 
+    Parameters
+    ----------
+    axis : int, tuple of ints or None, optional
+        The axis or axes of one slice, as in :func:`log_softmax`. Default -1.
+    temperature : float, optional
+        Divides the input first, as in :func:`log_softmax`. Default 1.
+
     Examples
     --------
     >>> import softmaxkit as sk
@@ -204,6 +218,11 @@ class LogSoftmax(Softmax):
 
 class Sparsemax(_Layer):
     r"""``sparsemax`` along ``axis`` as a layer; ``backward`` from the cached output.
+
+    Parameters
+    ----------
+    axis : int, tuple of ints or None, optional
+        The axis or axes of one slice, as in :func:`sparsemax`. Default -1.
 
     Examples
     --------
@@ -237,6 +256,11 @@ class Sparsemax(_Layer):
 
 class Entmax15(Sparsemax):
     r"""``entmax15`` along ``axis`` as a layer.
+
+    Parameters
+    ----------
+    axis : int, tuple of ints or None, optional
+        The axis or axes of one slice, as in :func:`entmax15`. Default -1.
 
     Examples
     --------
@@ -323,8 +347,13 @@ class EntmaxBisect(_Layer):
 class SoftmaxCrossEntropy(_Layer):
     r"""Softmax followed by cross-entropy, fused: ``backward`` returns ``p - onehot``.
 
-    Parameters are those of :func:`cross_entropy` after ``target`` (``axis``,
-    ``weight``, ``ignore_index``, ``label_smoothing``, ``reduction``).
+    Parameters
+    ----------
+    axis : int, optional
+        The class axis. Default -1.
+    **options
+        ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction``, as
+        in :func:`cross_entropy`.
 
     Examples
     --------
@@ -395,7 +424,13 @@ class SoftmaxCrossEntropy(_Layer):
 class SparsemaxLoss(SoftmaxCrossEntropy):
     r"""The sparsemax loss as a layer: ``backward`` returns ``sparsemax(z) - onehot``.
 
-    Parameters are those of :func:`sparsemax_loss` after ``target``.
+    Parameters
+    ----------
+    axis : int, optional
+        The class axis. Default -1.
+    **options
+        ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction``, as
+        in :func:`sparsemax_loss`.
 
     Examples
     --------
@@ -414,6 +449,14 @@ class SparsemaxLoss(SoftmaxCrossEntropy):
 class Entmax15Loss(SoftmaxCrossEntropy):
     r"""The 1.5-entmax loss as a layer (see :func:`entmax15_loss`).
 
+    Parameters
+    ----------
+    axis : int, optional
+        The class axis. Default -1.
+    **options
+        ``weight``, ``ignore_index``, ``label_smoothing`` and ``reduction``, as
+        in :func:`entmax15_loss`.
+
     Examples
     --------
     >>> import numpy as np
@@ -426,8 +469,15 @@ class Entmax15Loss(SoftmaxCrossEntropy):
 
 
 class EntmaxLoss(SoftmaxCrossEntropy):
-    r"""The α-entmax loss as a layer (see :func:`entmax_loss`; options ``alpha`` and
-    ``n_iter`` besides those of :class:`SoftmaxCrossEntropy`).
+    r"""The α-entmax loss as a layer (see :func:`entmax_loss`).
+
+    Parameters
+    ----------
+    axis : int, optional
+        The class axis. Default -1.
+    **options
+        ``alpha`` and ``n_iter``, and ``weight``, ``ignore_index``,
+        ``label_smoothing`` and ``reduction``, as in :func:`entmax_loss`.
 
     Examples
     --------
@@ -443,6 +493,11 @@ class EntmaxLoss(SoftmaxCrossEntropy):
 
 class Sequential(_Layer):
     r"""Layers applied in order; ``backward`` runs them in reverse.
+
+    Parameters
+    ----------
+    *layers : layer
+        The layers, each with ``forward``, ``backward``, ``params`` and ``grads``.
 
     Examples
     --------

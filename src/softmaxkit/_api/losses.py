@@ -206,6 +206,14 @@ def nll_loss(
     return_grad : bool, optional
         Also return the gradient with respect to ``log_probs``.
 
+    Returns
+    -------
+    loss : float or ndarray
+        Reduced as ``reduction`` says.
+    grad : ndarray
+        Only with ``return_grad``: ``-weight[y]`` at each sample's target, 0 elsewhere
+        (scaled as the reduction scales the loss).
+
     Examples
     --------
     >>> import numpy as np

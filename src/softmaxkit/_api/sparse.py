@@ -504,9 +504,16 @@ entmax_loss.__doc__ = r"""The α-entmax loss: the Fenchel–Young loss of α-ent
     ``L(z; y) = <p - y, z> + Ω_α(y) - Ω_α(p)`` with ``p = entmax(z, alpha)`` and the
     negative Tsallis entropy ``Ω_α(p) = (sum p**α - 1) / (α (α - 1))`` (α = 1: ``sum p log
     p``, so the loss is :func:`cross_entropy` minus the target's entropy); gradient
-    ``p - y``. ``alpha`` is a number >= 1 and ``n_iter`` the bisection steps of
-    :func:`entmax`.
-""" + _LOSS_DOC + r"""
+    ``p - y``.
+""" + _LOSS_DOC.replace("""    axis : int, optional
+        The class axis. Default -1.
+""", """    alpha : float, optional
+        α, a number >= 1. Default 1.5.
+    axis : int, optional
+        The class axis. Default -1.
+    n_iter : int, optional
+        The bisection steps of :func:`entmax`. Default 50.
+""") + r"""
     Examples
     --------
     >>> import numpy as np

@@ -93,9 +93,17 @@ def lse_merge(a: LSEState, b: LSEState, *more: LSEState) -> LSEState:
     ``-inf``) changes nothing; ``+inf`` entries' counts add; NaN stays NaN. The states'
     shapes broadcast.
 
+    Parameters
+    ----------
+    a, b : LSEState
+        The states to merge, of the same dtype.
+    *more : LSEState
+        Further states, merged in order.
+
     Returns
     -------
     LSEState
+        The state of all their entries together.
 
     Examples
     --------
@@ -124,6 +132,11 @@ def lse_merge(a: LSEState, b: LSEState, *more: LSEState) -> LSEState:
 def lse_finalize(state: LSEState) -> Any:
     r"""The log-sum-exp a :func:`lse_state` (or merged state) stands for:
     ``max + log(sum + sum_lo)``, rounded once to ``max``'s dtype.
+
+    Parameters
+    ----------
+    state : LSEState
+        From :func:`lse_state` or :func:`lse_merge`.
 
     Returns
     -------

@@ -66,6 +66,11 @@ def quiet_openmp_waits() -> Iterator[None]:
 def set_backend(name: str) -> None:
     """Compute with ``"native"`` kernels (the default) or the ``"numpy"`` reference.
 
+    Parameters
+    ----------
+    name : {"native", "numpy"}
+        The backend for NumPy input in this thread (and threads started from it).
+
     Examples
     --------
     >>> import softmaxkit as sk
@@ -79,7 +84,12 @@ def set_backend(name: str) -> None:
 
 
 def get_backend() -> str:
-    """The backend in use: ``"native"`` or ``"numpy"``.
+    """Return the backend in use.
+
+    Returns
+    -------
+    str
+        ``"native"`` or ``"numpy"``.
 
     Examples
     --------
@@ -126,6 +136,11 @@ def set_num_threads(n: int) -> None:
     environment variable ``SOFTMAXKIT_NUM_THREADS``). OpenMP's own limit, which
     threadpoolctl and ``OMP_NUM_THREADS`` set, also applies.
 
+    Parameters
+    ----------
+    n : int
+        The number of threads, at least 1.
+
     Examples
     --------
     >>> import softmaxkit as sk
@@ -141,7 +156,12 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The most threads the native kernels will use.
+    """Return the most threads the native kernels will use.
+
+    Returns
+    -------
+    int
+        At least 1.
 
     Examples
     --------

@@ -26,7 +26,21 @@ _FILES = {
 
 
 class FashionMNIST(NamedTuple):
-    """The official split: 60,000 training and 10,000 test images of 28 × 28 pixels."""
+    """The official split: 60,000 training and 10,000 test images of 28 × 28 pixels.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (60000, 784)
+        The training images, one row of pixels each.
+    y_train : ndarray of shape (60000,)
+        The training labels, 0-9.
+    X_test : ndarray of shape (10000, 784)
+        The test images.
+    y_test : ndarray of shape (10000,)
+        The test labels.
+    class_names : tuple of str
+        The ten class names, indexed by label.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray

@@ -4,13 +4,16 @@ A function whose parameters are another's writes ``{parameters}`` where its Para
 section goes and is decorated with ``@parameters_of(other)``: the section is copied from
 ``other``'s docstring when the module is imported (as SciPy's ``doccer`` fills its
 templates), so help() and the reference show every parameter on every page while the text
-is written once.
+is written once. Functions that share a vocabulary of parameters (the framework wrappers,
+whose arguments are PyTorch's or JAX's) build their section from one table with
+``@with_parameters(table)``.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
@@ -57,5 +60,41 @@ def parameters_of(source: Callable, *, drop: tuple[str, ...] = ()) -> Callable[[
         section = "\n".join(indent + line if line else line for line in lines)
         fn.__doc__ = fn.__doc__.replace(placeholder.group(0), section, 1)
         return fn
+
+    return decorate
+
+
+def with_parameters(table: Mapping[str, str], *, returns: str | None = None,
+                    **overrides: str) -> Callable[[F], F]:
+    """Give the decorated function (or class: its ``__init__``'s) a Parameters section
+    built from its signature, each entry from ``overrides`` or else ``table`` (an entry is
+    ``"name : type\\n    description"``), and a Returns section from ``returns``; both go
+    before its Examples section. A parameter with no entry is an error, so the section
+    cannot fall behind the signature."""
+
+    def decorate(obj: F) -> F:
+        if obj.__doc__ is None:  # python -OO
+            return obj
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        names = [p.name for p in inspect.signature(target).parameters.values()
+                 if p.name != "self"]
+        missing = [n for n in names if n not in overrides and n not in table]
+        if missing:
+            raise ValueError(f"{obj.__name__}: no documentation for {missing}")
+        examples = re.search(r"^([ ]*)Examples\n[ ]*-+\n", obj.__doc__, re.M)
+        # the docstring's own indentation: a method's is one level deeper
+        indent = examples.group(1) if examples else "    " * (obj.__qualname__.count(".") + 1)
+        lines = ["Parameters", "-" * 10]
+        for name in names:
+            lines += overrides.get(name, table.get(name)).split("\n")
+        if returns is not None:
+            lines += ["", "Returns", "-" * 7, *returns.split("\n")]
+        section = "\n".join(indent + line if line else line for line in lines) + "\n\n"
+        if examples:
+            obj.__doc__ = (obj.__doc__[:examples.start()] + section
+                           + obj.__doc__[examples.start():])
+        else:
+            obj.__doc__ = obj.__doc__.rstrip() + "\n\n" + section.rstrip("\n") + "\n" + indent
+        return obj
 
     return decorate

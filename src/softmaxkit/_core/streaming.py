@@ -23,7 +23,7 @@ from . import numerics as nm
 class LSEState(NamedTuple):
     """The mergeable state of a log-sum-exp over some axes.
 
-    Attributes
+    Parameters
     ----------
     max : array
         The maximum of the entries that took part (``-inf`` when none did, NaN when one

@@ -188,8 +188,22 @@ class TemperatureScaler(TransformerMixin, BaseEstimator):
         self.bounds = bounds
 
     def fit(self, X, y, sample_weight=None):
-        """Find the temperature from logits ``X`` (n_samples, n_classes) and the labels'
-        column indices ``y``; returns self."""
+        """Find the temperature that minimizes the negative log-likelihood of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Held-out logits (1-D: the second class's logit of two).
+        y : array-like of shape (n_samples,)
+            The labels as column indices of ``X``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        self
+            The fitted scaler.
+        """
         bounds = _check_bounds(type(self).__name__, self.bounds)
         z, y, w = _logits_labels(self, X, y, sample_weight)
         self.temperature_, self.n_iter_ = fit_temperature(z, y, sample_weight=w,
@@ -197,13 +211,35 @@ class TemperatureScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Calibrated probabilities ``softmax(X / temperature_)``, in ``X``'s float dtype
-        (two columns for 1-D logits)."""
+        """Compute the calibrated probabilities ``softmax(X / temperature_)``, in ``X``'s
+        float dtype (two columns for 1-D logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Logits of the model the scaler was fitted for.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The calibrated probabilities.
+        """
         z = _fitted_logits(self, X)
         return softmax(z, axis=1, temperature=self.temperature_)
 
     def predict_proba(self, X):
-        """The same as :meth:`transform`."""
+        """Compute the calibrated probabilities, as :meth:`transform` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Logits of the model the scaler was fitted for.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The calibrated probabilities.
+        """
         return self.transform(X)
 
 
@@ -248,8 +284,22 @@ class VectorScaler(TransformerMixin, BaseEstimator):
         self.tol = tol
 
     def fit(self, X, y, sample_weight=None):
-        """Fit ``scale_`` and ``bias_`` on logits ``X`` and the labels' column indices
-        ``y``; returns self."""
+        """Fit ``scale_`` and ``bias_`` by penalized negative log-likelihood of ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Held-out logits (1-D: the second class's logit of two).
+        y : array-like of shape (n_samples,)
+            The labels as column indices of ``X``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        self
+            The fitted scaler.
+        """
         name = type(self).__name__
         if not (isinstance(self.alpha, (int, float)) and 0 <= self.alpha < np.inf):
             raise ValueError(f"{name}: 'alpha' must be a finite number >= 0, got "
@@ -291,11 +341,33 @@ class VectorScaler(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Calibrated probabilities ``softmax(scale_ * X + bias_)``, in ``X``'s float
-        dtype."""
+        """Compute the calibrated probabilities ``softmax(scale_ * X + bias_)``, in ``X``'s
+        float dtype.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Logits of the model the scaler was fitted for.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The calibrated probabilities.
+        """
         z = _fitted_logits(self, X)
         return softmax(self.scale_.astype(z.dtype) * z + self.bias_.astype(z.dtype), axis=1)
 
     def predict_proba(self, X):
-        """The same as :meth:`transform`."""
+        """Compute the calibrated probabilities, as :meth:`transform` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Logits of the model the scaler was fitted for.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The calibrated probabilities.
+        """
         return self.transform(X)

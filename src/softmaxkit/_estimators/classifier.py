@@ -186,11 +186,26 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     # ---------------------------------------------------------------------- training
 
     def fit(self, X, y, sample_weight=None):
-        """Train on ``X`` (n_samples, n_features) and labels ``y``; returns self.
+        """Train on ``X`` and the labels ``y`` from new weights (or, with ``warm_start``, the
+        current ones).
 
         ``X`` may be a Dask array (``y`` and ``sample_weight`` Dask or NumPy): training is
         then data-parallel over the active ``distributed`` Client's workers, minibatches
         drawn block by block, and the data never has to fit in one process.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The features, float32 or float64 (others are converted to float64).
+        y : array-like of shape (n_samples,)
+            The labels: any values NumPy can sort (strings included).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights; combined with ``class_weight``.
+
+        Returns
+        -------
+        SoftmaxClassifier
+            The fitted estimator (``self``).
         """
         if is_dask(X):
             params = self.get_params()
@@ -213,8 +228,24 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, classes=None, epochs=None, reset=True)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over ``X``, ``y`` from the current weights. ``classes`` is required on
-        the first call (labels later calls may contain)."""
+        """Train one epoch over ``X``, ``y`` from the current weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The features of this batch.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        classes : array-like, optional
+            Every label any call may contain; required on the first call.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights.
+
+        Returns
+        -------
+        SoftmaxClassifier
+            The updated estimator (``self``).
+        """
         if is_dask(X):
             raise TypeError("SoftmaxClassifier: partial_fit takes NumPy arrays; fit trains on "
                             "Dask arrays block by block")
@@ -345,8 +376,18 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     # -------------------------------------------------------------------- prediction
 
     def decision_function(self, X):
-        """The logits ``X @ coef_.T + intercept_``, shape (n_samples, n_classes); for two
-        classes, scikit-learn's convention: ``z[:, 1] - z[:, 0]``, shape (n_samples,)."""
+        """Compute the logits ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The rows to predict (a Dask array gives a lazy result, block by block).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            The logits; for two classes scikit-learn's convention, ``z[:, 1] - z[:, 0]``.
+        """
         z = self._logits(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
@@ -368,16 +409,38 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
         return float(self.__dict__.get("temperature_", 1.0))
 
     def predict_proba(self, X):
-        """Class probabilities: the link (softmax, or a sparse map) of the logits (divided
-        by ``temperature_`` when calibrated)."""
+        """Compute the class probabilities: the link (softmax, or a sparse map) of the logits,
+        divided by ``temperature_`` when calibrated.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The rows to predict (a Dask array gives a lazy result, block by block).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Each row sums to 1; column ``j`` is ``classes_[j]``.
+        """
         if self.link == "softmax":
             return softmax(self._logits(X), axis=1, temperature=self._temperature())
         return _LINKS[self.link](self._logits(X), axis=1)
 
     def predict_log_proba(self, X):
-        """Log-probabilities, computed in log space for softmax (never
+        """Compute the log-probabilities: in log space for softmax (never
         ``log(predict_proba)``); for a sparse link the log of its probabilities (-inf
-        where they are 0)."""
+        where they are 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The rows to predict (a Dask array gives a lazy result, block by block).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            The log-probabilities; column ``j`` is ``classes_[j]``.
+        """
         if self.link == "softmax":
             return log_softmax(self._logits(X), axis=1, temperature=self._temperature())
         p = self.predict_proba(X)
@@ -385,7 +448,18 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
             return np.log(p) if isinstance(p, np.ndarray) else p.map_blocks(np.log)
 
     def predict(self, X):
-        """The most probable class of each row (lazily, block by block, for Dask)."""
+        """Predict the most probable class of each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            The rows to predict (a Dask array gives a lazy result, block by block).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
         if is_dask(X):
             check_is_fitted(self)
             return classifier_dask.predict(X, self.coef_, self.intercept_, self.fit_intercept,
@@ -395,7 +469,13 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path) -> None:
         """Write the fitted model to ``path``: a zip of ``.npy`` arrays and a JSON header
-        with a format version, written atomically. Load it with :meth:`load`."""
+        with a format version, written atomically. Load it with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (replaced whole, or left as it was on an error).
+        """
         check_is_fitted(self)
         persistence.save_model(self, path)
 
@@ -403,6 +483,16 @@ class SoftmaxClassifier(ClassifierMixin, BaseEstimator):
     def load(cls, path) -> SoftmaxClassifier:
         """Read a model written by :meth:`save`. Never executes code from the file; a
         truncated, corrupted, foreign or newer-format file raises ValueError.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file.
+
+        Returns
+        -------
+        SoftmaxClassifier
+            The fitted classifier.
 
         Examples
         --------
@@ -438,8 +528,24 @@ def softmax_grid_search(X_train, y_train, X_val, y_val, learning_rates, regulari
     ``reg``: the loss holds ``reg * sum(W**2)``, i.e. ``alpha = 2 * reg``) and measures the
     accuracy on the training and validation sets.
 
-    With ``verbose``, a progress bar over the pairs is drawn on stderr (tqdm's when
-    installed). Other keyword arguments go to every :class:`SoftmaxClassifier`.
+    Parameters
+    ----------
+    X_train, y_train : array-like
+        The training features and labels.
+    X_val, y_val : array-like
+        The validation features and labels.
+    learning_rates : sequence of float
+        The learning rates to try.
+    regularizations : sequence of float
+        The regularization strengths ``reg`` to try (``alpha = 2 * reg``).
+    max_epochs : int, default=50
+        Epochs per pair.
+    random_state : int, default=0
+        The seed of every classifier, so the pairs differ only in their parameters.
+    verbose : int, default=0
+        1: a progress bar over the pairs on stderr (tqdm's when installed).
+    **params
+        Other parameters of every :class:`SoftmaxClassifier`.
 
     Returns
     -------

@@ -19,8 +19,27 @@ import numpy as np
 
 from .._api import family, gradients, losses
 from .._core import numerics as nm
+from .._core.docstrings import with_parameters
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "cross_entropy"]
+
+
+# the parameters of the public functions (jax.nn's names)
+_PARAMETERS = {
+    "x": "x : jax.Array\n    The scores, of a floating dtype.",
+    "axis": "axis : int or tuple of ints, optional\n    The axis (or axes) of one slice, "
+            "counted from the end under ``vmap``.\n    Default -1.",
+    "temperature": "temperature : float, optional\n    Divides ``x`` first; a finite number "
+                   "> 0. Default 1.",
+    "keepdims": "keepdims : bool, optional\n    Keep the reduced axes, with size 1. "
+                "Default False.",
+    "logits": "logits : jax.Array\n    Unnormalized scores; the classes lie along ``axis``.",
+    "labels": "labels : jax.Array of int\n    Class indices, ``logits``' shape without "
+              "``axis``.",
+    "reduction": "reduction : {'mean', 'sum', 'none'}, optional\n    How the per-sample "
+                 "losses combine. Default 'mean'.",
+}
+_MAP = "jax.Array\n    ``x``'s shape and dtype."
 
 
 def _axes(axis, ndim: int) -> tuple[int, ...]:
@@ -91,6 +110,7 @@ def _apply(kind: str, x, axis, temperature):
     return _family(kind, x, _axes(axis, x.ndim), float(temperature))
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def softmax(x, axis=-1, *, temperature: float = 1.0):
     """:func:`softmaxkit.softmax` for JAX arrays, under ``jit``, ``grad`` and ``vmap``.
 
@@ -109,6 +129,7 @@ def softmax(x, axis=-1, *, temperature: float = 1.0):
     return _apply("softmax", x, axis, temperature)
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def log_softmax(x, axis=-1, *, temperature: float = 1.0):
     """:func:`softmaxkit.log_softmax` for JAX arrays (see :func:`softmax`).
 
@@ -121,6 +142,7 @@ def log_softmax(x, axis=-1, *, temperature: float = 1.0):
     return _apply("log_softmax", x, axis, temperature)
 
 
+@with_parameters(_PARAMETERS, returns=_MAP)
 def softmin(x, axis=-1, *, temperature: float = 1.0):
     """:func:`softmaxkit.softmin` for JAX arrays (see :func:`softmax`).
 
@@ -160,6 +182,9 @@ def _lse_bwd(axes, keepdims, x, g):
 _logsumexp.defvjp(_lse_fwd, _lse_bwd)
 
 
+@with_parameters(_PARAMETERS, returns="jax.Array\n    The log-sum-exp over ``axis``.",
+                 axis="axis : int, tuple of ints or None, optional\n    The axes to reduce; "
+                      "None: all of them. Default None.")
 def logsumexp(x, axis=None, *, keepdims: bool = False):
     """:func:`softmaxkit.logsumexp` for JAX arrays; its gradient is the softmax.
 
@@ -209,6 +234,8 @@ def _xent_bwd(axis, reduction, grad, g):
 _cross_entropy.defvjp(_xent_fwd, _xent_bwd)
 
 
+@with_parameters(_PARAMETERS, returns="jax.Array\n    The loss, reduced as ``reduction`` says.",
+                 axis="axis : int, optional\n    The class axis. Default -1.")
 def cross_entropy(logits, labels, axis: int = -1, *, reduction: str = "mean"):
     """:func:`softmaxkit.cross_entropy` of class-index ``labels`` for JAX arrays: the loss
     and its gradient in one pass of the fused kernel; the gradient is saved for the

@@ -710,6 +710,9 @@ def confusion_matrix(y_true, y_pred, *, labels=None, names=None, normalize=False
     y_true, y_pred : array_like, 1-D
     labels : sequence, optional
         The classes, in order (default: the sorted union of both).
+    names : sequence of str, optional
+        What to call each class on the axes, in the order of ``labels`` (default: the
+        labels themselves).
     normalize : bool, optional
         Show each row as fractions of that class's samples.
     ax : matplotlib.axes.Axes, optional
