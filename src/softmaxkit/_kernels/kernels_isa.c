@@ -34,6 +34,9 @@
 #define SK_VBYTES 16
 #define SK_HAS_FMA 1
 #else
+#if defined(__SSE2__)
+#include <emmintrin.h> /* x86's baseline: max and min */
+#endif
 #define SK_VBYTES 16
 #define SK_HAS_FMA 0
 #endif

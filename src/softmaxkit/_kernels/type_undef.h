@@ -6,7 +6,10 @@
 #undef VLN
 #undef F
 #undef VFMA
-#undef LOOKUP16
+#undef EXP_TBITS
+#undef EXP_LOOKUP
+#undef VMAX
+#undef VMIN
 #undef LOADN
 #undef STOREN
 #undef SCALE2
@@ -21,9 +24,9 @@
 #undef EXP_MAGIC
 #undef EXP_CLAMP
 #undef EXP_CLAMP_REST
-#undef EXP_16_OVER_LN2
-#undef EXP_LN2_16_HI
-#undef EXP_LN2_16_LO
+#undef EXP_N_OVER_LN2
+#undef EXP_LN2_N_HI
+#undef EXP_LN2_N_LO
 #undef EXP_TABLE_HI
 #undef EXP_TABLE_LO
 #undef EXP_BIAS
