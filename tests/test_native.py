@@ -85,6 +85,29 @@ def test_lengths_around_vector_widths(isa, name, dtype, rng):
         assert_close(FUNCS[name](x, temperature=0.37), reference(FUNCS[name], x, temperature=0.37))
 
 
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_short_rows_through_transposed_tiles(isa, name, dtype, rng):
+    # many short rows go VL at a time through a transposed tile: a last, partial tile
+    # (37 rows), rows with NaN or an infinite maximum among ordinary ones, rows strided
+    # apart in memory, and the output written over the input
+    fn = FUNCS[name]
+    for n in [1, 3, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 47, 48, 49]:
+        x = rng.normal(scale=6, size=(37, n)).astype(dtype)
+        x[5, 0] = np.nan
+        x[18, -1] = np.inf
+        x[20] = -np.inf
+        x[30, : (n + 1) // 2] = np.inf
+        ref = reference(fn, x)
+        assert_close(fn(x), ref)
+        wide = np.zeros((37, 2 * n + 3), dtype=dtype)
+        wide[:, 1 : n + 1] = x
+        assert_close(fn(wide[:, 1 : n + 1]), ref)
+        inplace = x.copy()
+        fn(inplace, out=inplace)
+        assert_close(inplace, ref)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_logsumexp_lengths(isa, dtype, rng):
     for n in LENGTHS:
