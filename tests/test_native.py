@@ -147,6 +147,20 @@ def test_terms_that_underflow_alone_still_add_up(isa, dtype):
             assert_close(got, ref)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rest_far_below_the_maximum_keeps_its_precision(isa, dtype):
+    # every term below the maximum under an ulp of the maximum's: log_softmax at the
+    # maximum is -log1p(rest) ~ -rest, as precise as the sum of the rest (it came out 4
+    # ulps off when that sum was kept in T's precision alone)
+    q = -40.0 if dtype == np.float64 else -20.0
+    for n in [2, 5, 13, 40, 100, 300, 5000]:
+        x = np.full(n, q, dtype=dtype)
+        x[n // 3] = 0
+        for rows in (x[None], np.tile(x, (7, 1)), np.tile(x, (40, 1))):
+            assert_close(sk.log_softmax(rows), reference(sk.log_softmax, rows))
+            assert_close(sk.logsumexp(rows, axis=1), reference(sk.logsumexp, rows, axis=1))
+
+
 @pytest.mark.parametrize("log", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_long_slices_split_across_threads(isa, threads, log, dtype, rng):
