@@ -3,7 +3,7 @@
 Each entry is split as hi + lo: hi the value rounded to the type, lo the rest rounded
 to the type, so hi + lo carries about twice the type's precision. N is the table size an
 instruction set looks up in one or two permutes (type_f32.h, type_f64.h): 16 entries,
-and the shorter tables of AVX2 (8 floats, 4 doubles: one permute of one register).
+and AVX2's 8 floats (one permute of one register).
 
     python tools/gen_exp_tables.py > src/softmaxkit/_kernels/exp_tables.h
 """
@@ -14,7 +14,7 @@ import numpy as np
 mpmath.mp.dps = 50
 
 # (table size, types): every size a type_*.h may pick
-TABLES = ((16, ("f32", "f64")), (8, ("f32",)), (4, ("f64",)))
+TABLES = ((16, ("f32", "f64")), (8, ("f32",)))
 TYPES = {
     "f32": (np.float32, "float", lambda v: float(v).hex() + "f", 11),
     "f64": (np.float64, "double", lambda v: float(v).hex(), 36),

@@ -38,13 +38,6 @@ static const float sk_exp2_8_lo_f32[8] = {
     0x1.9fcef40000000p-26f, 0x1.15506e0000000p-27f, -0x1.a94b140000000p-26f, -0x1.822dbc0000000p-27f,
 };
 
-static const double sk_exp2_4_hi_f64[4] = {
-    0x1.0000000000000p+0, 0x1.306fe0a31b715p+0, 0x1.6a09e667f3bcdp+0, 0x1.ae89f995ad3adp+0,
-};
-static const double sk_exp2_4_lo_f64[4] = {
-    0x0.0p+0, 0x1.6f46ad23182e4p-55, -0x1.bdd3413b26456p-54, 0x1.7a1cd345dcc81p-54,
-};
-
 #define SK_LN2_16_HI_F32 0x1.6300000000000p-5f
 #define SK_LN2_16_LO_F32 -0x1.bd01060000000p-17f
 #define SK_16_OVER_LN2_F32 0x1.7154760000000p+4f
@@ -54,8 +47,5 @@ static const double sk_exp2_4_lo_f64[4] = {
 #define SK_LN2_8_HI_F32 0x1.6300000000000p-4f
 #define SK_LN2_8_LO_F32 -0x1.bd01060000000p-16f
 #define SK_8_OVER_LN2_F32 0x1.7154760000000p+3f
-#define SK_LN2_4_HI_F64 0x1.62e42fefa0000p-3
-#define SK_LN2_4_LO_F64 0x1.cf79abc9e3b3ap-42
-#define SK_4_OVER_LN2_F64 0x1.71547652b82fep+2
 
 #endif
