@@ -92,7 +92,9 @@ def test_short_rows_through_transposed_tiles(isa, name, dtype, rng):
     # (37 rows), rows with NaN or an infinite maximum among ordinary ones, rows strided
     # apart in memory, and the output written over the input
     fn = FUNCS[name]
-    for n in [1, 3, 7, 8, 9, 15, 16, 17, 24, 25, 31, 33, 47, 48, 49]:
+    # (the lengths span each type's and ISA's tile limits, kernels_common.inc)
+    for n in [1, 3, 7, 8, 9, 12, 13, 15, 16, 17, 24, 25, 31, 32, 33, 40, 41, 47, 48, 49, 63, 64,
+              65, 95, 97, 127, 128, 129, 191, 255, 256, 257, 385]:
         x = rng.normal(scale=6, size=(37, n)).astype(dtype)
         x[5, 0] = np.nan
         x[18, -1] = np.inf
@@ -106,6 +108,28 @@ def test_short_rows_through_transposed_tiles(isa, name, dtype, rng):
         inplace = x.copy()
         fn(inplace, out=inplace)
         assert_close(inplace, ref)
+
+
+@pytest.mark.parametrize("name", [*FUNCS, "logsumexp"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_panels_and_tiles_in_every_mode(isa, name, dtype, rng):
+    # panels and tiles pick their arithmetic from the lanes' maxima and minima: all below 0
+    # (Fast2Sum on x), all within the maximum's magnitude (Fast2Sum on -m), mixed signs
+    # (two-sum), a range wide enough that exponentials round to 0 (dead lanes), and a
+    # range of exactly the clamp around the maximum
+    fn = FUNCS.get(name, sk.logsumexp)
+    clamp = 104.0 if dtype == np.float32 else 746.0
+    cases = {
+        "below 0": -30 + rng.uniform(-20, 0, size=(57, 21)),
+        "within |m|": 300 + rng.uniform(-20, 20, size=(57, 21)),
+        "mixed": rng.uniform(-20, 20, size=(57, 21)),
+        "dead": rng.uniform(-2 * clamp, 0, size=(57, 21)),
+        "at the clamp": np.where(rng.random((57, 21)) < 0.5, -clamp + 1, 0.0),
+    }
+    for label, x in cases.items():
+        x = x.astype(dtype)
+        for axis, arr in [(0, x), (1, x.T.copy()), (0, x[:, :5]), (1, x[:3].T.copy())]:
+            assert_close(fn(arr, axis=axis), reference(fn, arr, axis=axis))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
