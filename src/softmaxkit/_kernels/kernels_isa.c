@@ -41,6 +41,18 @@
 #define SK_HAS_FMA 0
 #endif
 
+/* a*b + c on double vectors of the machine's width, fused where the ISA has FMA: the
+ * float64 kernels' VFMA, and the float32 panels' log, which works in double. */
+#if defined(SK_BUILD_AVX512)
+#define SK_DFMA(a, b, c) _mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c))
+#elif defined(SK_BUILD_AVX2)
+#define SK_DFMA(a, b, c) _mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c))
+#elif defined(__aarch64__)
+#define SK_DFMA(a, b, c) vfmaq_f64((float64x2_t)(c), (float64x2_t)(a), (float64x2_t)(b))
+#else
+#define SK_DFMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 #define SK_CAT_(a, b) a##b
 #define SK_CAT(a, b) SK_CAT_(a, b)
 #define SK_NAME(f) SK_CAT(f, SK_ISA_SUFFIX)

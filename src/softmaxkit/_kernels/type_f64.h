@@ -35,7 +35,6 @@ typedef double vf64 __attribute__((vector_size(SK_VBYTES)));
 typedef int64_t vi64 __attribute__((vector_size(SK_VBYTES)));
 
 #if defined(SK_BUILD_AVX512)
-#define VFMA_F64(a, b, c) ((vf64)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
 #define EXP_TBITS_F64 4 /* 16 doubles: two registers, one permute */
 #define LOOKUP_F64(tab, j)                                                              \
     ((vf64)_mm512_permutex2var_pd(_mm512_loadu_pd(tab), (__m512i)(j), _mm512_loadu_pd((tab) + 8)))
@@ -46,7 +45,6 @@ typedef int64_t vi64 __attribute__((vector_size(SK_VBYTES)));
 #define STOREN_F64(p, v, n) _mm512_mask_storeu_pd(p, (__mmask8)((1u << (n)) - 1), (__m512d)(v))
 #define SCALE2_F64(v, e) ((vf64)_mm512_scalef_pd((__m512d)(v), _mm512_cvtepi64_pd((__m512i)(e))))
 #elif defined(SK_BUILD_AVX2)
-#define VFMA_F64(a, b, c) ((vf64)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
 #define EXP_TBITS_F64 4
 #define LOOKUP_F64(tab, j) ((vf64)_mm256_i64gather_pd(tab, (__m256i)(j), 8))
 #define VMAX_F64(a, b) ((vf64)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
@@ -59,11 +57,8 @@ static inline __m256i lanes_below_f64(ptrdiff_t n)
     ((vf64)_mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, lanes_below_f64(n)), \
                             (__m256d)lanes_below_f64(n)))
 #define STOREN_F64(p, v, n) _mm256_maskstore_pd(p, lanes_below_f64(n), (__m256d)(v))
-#elif defined(__aarch64__)
-#define VFMA_F64(a, b, c) ((vf64)vfmaq_f64((float64x2_t)(c), (float64x2_t)(a), (float64x2_t)(b)))
-#else
-#define VFMA_F64(a, b, c) ((a) * (b) + (c))
 #endif
+#define VFMA_F64(a, b, c) ((vf64)SK_DFMA(a, b, c)) /* kernels_isa.c */
 #if !defined(SK_BUILD_AVX512) && !defined(SK_BUILD_AVX2)
 #define EXP_TBITS_F64 4
 static inline vf64 lookup_f64(const double *tab, vi64 j)
