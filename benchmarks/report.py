@@ -23,14 +23,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine(threads=None):
-    """The CPU, its core count, the kernels' ISA and the library versions of this run."""
+    """The CPU, its core count, the kernels' ISA, the CPU's best ISA and the library
+    versions of this run."""
     cpu = platform.processor()
     try:
         with open("/proc/cpuinfo") as fh:
             cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
     except (OSError, StopIteration):
         pass
+    # cpu_isa tells a CPU without AVX-512 from AVX2 kernels forced on one that has it
     info = {"cpu": cpu, "cores": os.cpu_count(), "threads": threads, "isa": _native.isa(),
+            "cpu_isa": _native.cpu_isa(),
             "python": platform.python_version(), "numpy": np.__version__,
             "softmaxkit": sk.__version__}
     for name in ("scipy", "torch", "jax"):

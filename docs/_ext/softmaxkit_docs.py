@@ -54,6 +54,13 @@ def _script(name: str) -> str:
     return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else f"python {script}"
 
 
+def _cpu_isa(machine) -> str:
+    """What the CPU itself has, where the run recorded it: AVX2 kernels on a CPU without
+    AVX-512 are not the same figures as AVX2 kernels forced on one that has it."""
+    best = machine.get("cpu_isa")
+    return f", a CPU whose best ISA is {best}" if best else ""
+
+
 def _title(name: str, data=None) -> str:
     base, _, isa = name.partition("-")
     title = TITLES.get(base, (data or {}).get("title", base))
@@ -137,7 +144,8 @@ def performance_page() -> str:
         m = data.get("machine", {})
         lines += [f"## {_title(name, data)}", "",
                   f"`{_script(name)}` — run {data.get('date', '?')} on {m.get('cpu', '?')} "
-                  f"({m.get('cores', '?')} cores, kernels' ISA {m.get('isa', '?')}; "
+                  f"({m.get('cores', '?')} cores, kernels' ISA {m.get('isa', '?')}"
+                  f"{_cpu_isa(m)}; "
                   f"softmaxkit {m.get('softmaxkit', '?')}, NumPy {m.get('numpy', '?')}, "
                   f"PyTorch {m.get('torch') or 'absent'}).", ""]
         chart = found[name].with_suffix(".png")
@@ -197,7 +205,8 @@ class BenchmarkTable(SphinxDirective):
                 m.get("isa", "?"))
             threads = f", {m['threads']} threads" if m.get("threads") else ""
             lines = table + ["", f"*`{_script(name)}`, run {data.get('date', '?')[:10]} on "
-                             f"{m.get('cpu', '?')}, {isa} kernels{threads}; every table of "
+                             f"{m.get('cpu', '?')}{_cpu_isa(m)}, {isa} kernels{threads}; "
+                             "every table of "
                              "that run: {doc}`/generated/performance`.*"]
         container = nodes.container(classes=["benchmark-table"])
         self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset,
