@@ -99,9 +99,11 @@ def _call_softmax(x, y, shape, xs, ys, temperature, flags):
 def half_format(dtype) -> int | None:
     """The half kernel's storage format of ``dtype``: 0 float16, 1 bfloat16 (ml_dtypes),
     None for the others."""
+    if dtype.itemsize != 2:  # first: dtype.name is a Python property, a microsecond a call
+        return None
     if dtype == np.float16:
         return 0
-    return 1 if dtype.name == "bfloat16" and dtype.itemsize == 2 else None
+    return 1 if dtype.name == "bfloat16" else None
 
 
 def from_half(x: np.ndarray) -> np.ndarray:

@@ -210,7 +210,7 @@ def back(res, like, originals: dict[int, Any]):
         res = np.asarray(res)
         if not res.flags.writeable:  # torch warns on read-only memory: give it its own
             res = res.copy()
-        if res.dtype.name == "bfloat16" and res.dtype.itemsize == 2:
+        if res.dtype.itemsize == 2 and res.dtype.name == "bfloat16":
             return _torch_from_numpy(res.view(np.int16)).view(_torch().bfloat16)
         return _torch_from_numpy(res)
     arr = np.asarray(res)
