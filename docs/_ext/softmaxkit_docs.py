@@ -54,6 +54,20 @@ def _script(name: str) -> str:
     return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else f"python {script}"
 
 
+# x86 ISAs from narrow to wide, as the kernels' dispatch orders them
+_ISA_RANK = {"baseline": 0, "avx2": 1, "avx512": 2}
+
+
+def _isa_absent(after: str, machine) -> str | None:
+    """The ISA that ``after`` asks a table of, when the run's CPU could not run it (the
+    AVX-512 tables of a run on an AVX2 machine); None when the table should be there."""
+    best = _ISA_RANK.get(machine.get("cpu_isa"))
+    wanted = next((i for i in _ISA_RANK if re.search(rf"\b{i}\b", after)), None)
+    if best is None or wanted is None or _ISA_RANK[wanted] <= best:
+        return None
+    return wanted
+
+
 def _cpu_isa(machine) -> str:
     """What the CPU itself has, where the run recorded it: AVX2 kernels on a CPU without
     AVX-512 are not the same figures as AVX2 kernels forced on one that has it."""
@@ -178,7 +192,8 @@ def _table_after(report: str, text: str):
 class BenchmarkTable(SphinxDirective):
     """``benchmark-table`` NAME, option ``:after: TEXT``: the first table after the line
     containing TEXT in ``benchmarks/results/NAME.json``'s report, with its run's date and
-    machine. A missing table is an error (the text no longer matches the benchmark). The
+    machine. A missing table is an error (the text no longer matches the benchmark), but
+    for a table of an ISA that the run's CPU lacks, which gets a line saying so. The
     table is parsed as MyST markdown, so the directive belongs in the ``.md`` pages."""
 
     required_arguments = 1
@@ -196,9 +211,15 @@ class BenchmarkTable(SphinxDirective):
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
             found, table = _table_after(data.get("report", ""), after)
+            m = data.get("machine", {})
+            absent = _isa_absent(after, m) if table is None else None
+            if absent is not None:
+                lines = [f"*The last run of `{_script(name)}` ({data.get('date', '?')[:10]}, "
+                         f"{m.get('cpu', '?')}) has no {absent} table: that CPU's best ISA "
+                         f"is {m['cpu_isa']}.*"]
+                return self._parse(lines, path)
             if table is None:
                 raise self.error(f"{path.name}: no table after a line containing {after!r}")
-            m = data.get("machine", {})
             # the table's own ISA: a narrower run's file name, or its heading, or the run's
             isa = name.partition("-")[2] or next(
                 (i for i in ("avx512", "avx2", "baseline") if re.search(rf"\b{i}\b", found)),
@@ -208,6 +229,9 @@ class BenchmarkTable(SphinxDirective):
                              f"{m.get('cpu', '?')}{_cpu_isa(m)}, {isa} kernels{threads}; "
                              "every table of "
                              "that run: {doc}`/generated/performance`.*"]
+        return self._parse(lines, path)
+
+    def _parse(self, lines, path):
         container = nodes.container(classes=["benchmark-table"])
         self.state.nested_parse(StringList(lines, source=str(path)), self.content_offset,
                                 container)
