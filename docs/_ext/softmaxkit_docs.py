@@ -27,6 +27,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from softmaxkit._backends import registry
+from softmaxkit._backends.native import ISAS
 from softmaxkit._cli.main import build_parser
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,8 @@ def _script(name: str) -> str:
     return f"SOFTMAXKIT_ISA={isa} python {script}" if isa else f"python {script}"
 
 
-# x86 ISAs from narrow to wide, as the kernels' dispatch orders them
-_ISA_RANK = {"baseline": 0, "avx2": 1, "avx512": 2}
+# the ISAs from narrow to wide, as the kernels' dispatch orders them
+_ISA_RANK = {name: rank for rank, name in enumerate(ISAS)}
 
 
 def _isa_absent(after: str, machine) -> str | None:
@@ -222,7 +223,7 @@ class BenchmarkTable(SphinxDirective):
                 raise self.error(f"{path.name}: no table after a line containing {after!r}")
             # the table's own ISA: a narrower run's file name, or its heading, or the run's
             isa = name.partition("-")[2] or next(
-                (i for i in ("avx512", "avx2", "baseline") if re.search(rf"\b{i}\b", found)),
+                (i for i in reversed(ISAS) if re.search(rf"\b{i}\b", found)),
                 m.get("isa", "?"))
             threads = f", {m['threads']} threads" if m.get("threads") else ""
             lines = table + ["", f"*`{_script(name)}`, run {data.get('date', '?')[:10]} on "
