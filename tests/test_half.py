@@ -46,6 +46,7 @@ def rows(dtype, rng):
     big = 60000.0 if dtype == F16 else 3e38
     out = [rng.normal(size=(8, 37)) * s for s in (0.5, 4.0, 30.0)]
     out.append(rng.normal(size=(2, 3000)) * 3.0)
+    out.append(rng.normal(size=(4, 100)) * 40.0)  # wide: bfloat16's subnormal results
     out.append(np.array([[big, big / 2, -big, 0.0, 1.0]]))
     return [r.astype(np.float32).astype(dtype) for r in out]
 
@@ -93,6 +94,42 @@ def test_special_values_and_masked_rows(fmt):
     pm = sk.softmax(x, where=where).astype(np.float64)
     np.testing.assert_array_equal(pm[0], [0, 0, 0])
     np.testing.assert_array_equal(pm[3], [0.5, 0, 0.5])
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_fast_rows_special_values_and_tiny_terms(fmt):
+    # rows long enough for the fast rows ([Note: fast half rows]) on every ISA: the
+    # special values are the family's (the rows go to the accurate kernels), masked
+    # entries weigh nothing, and terms down to bfloat16's subnormals are kept
+    dtype = FORMATS[fmt][0]
+    n = 70
+    x = np.zeros((6, n), dtype=np.float32)
+    x[0] = -np.inf
+    x[1, [3, 40]] = np.inf
+    x[2, 7] = np.nan
+    x[3, ::2] = -np.inf
+    x[4] = np.linspace(-1.0, 1.0, n)
+    x[4, 5:60] = -np.inf
+    x[5] = -91.0 - np.arange(n) / 8.0  # exp(-91) / sum: bfloat16 subnormals
+    x[5, 0] = 0.0
+    x = x.astype(dtype)
+    for f in (sk.softmax, sk.log_softmax):
+        got = f(x).astype(np.float64)
+        want = f(x.astype(np.float32)).astype(dtype).astype(np.float64)
+        np.testing.assert_array_equal(got[:5], want[:5])
+        row = x[5].astype(np.float64)
+        err = format_ulps(got[5], exact_softmax(row, log=f is sk.log_softmax), fmt)
+        assert err.max() <= 1.0
+    if fmt == "bfloat16":
+        assert np.count_nonzero(sk.softmax(x)[5]) > 1  # subnormal results, not zeros
+    lse = sk.logsumexp(x, axis=-1).astype(np.float64)
+    np.testing.assert_array_equal(
+        lse[:5], sk.logsumexp(x.astype(np.float32), axis=-1)[:5].astype(dtype).astype(np.float64))
+    # in place, and with a temperature
+    y = x[4:].copy()
+    assert sk.softmax(y, out=y, temperature=0.3) is y
+    np.testing.assert_array_equal(y.astype(np.float64),
+                                  sk.softmax(x[4:], temperature=0.3).astype(np.float64))
 
 
 def test_float16_beyond_its_exp_range():
