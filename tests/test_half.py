@@ -132,6 +132,42 @@ def test_fast_rows_special_values_and_tiny_terms(fmt):
                                   sk.softmax(x[4:], temperature=0.3).astype(np.float64))
 
 
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_fast_rows_every_tail_and_group_in_place(fmt):
+    # lengths 32..65 give every remainder modulo the vector widths (8 and 16) and row
+    # counts that leave a short last group: in place equals out of place bit for bit
+    # (AVX2's tail stores overlap the row's last whole vector) and within 1 ulp of mpmath
+    dtype = FORMATS[fmt][0]
+    rng = np.random.default_rng(11)
+    for n in range(32, 66):
+        x = (rng.normal(size=(11, n)) * 3.0).astype(np.float32).astype(dtype)
+        for f in (sk.softmax, sk.log_softmax):
+            want = f(x)
+            y = x.copy()
+            assert f(y, out=y) is y
+            np.testing.assert_array_equal(y.view(np.uint16), want.view(np.uint16))
+            row = x[-1].astype(np.float64)
+            err = format_ulps(want[-1], exact_softmax(row, log=f is sk.log_softmax), fmt)
+            assert err.max() <= 1.0, (n, f.__name__, err.max())
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_logsumexp_near_zero(fmt):
+    # the log-sum-exp of log-probabilities is near 0: the maximum (< 0) and the
+    # logarithm of the sum cancel, so the sum's relative error becomes the result's
+    dtype = FORMATS[fmt][0]
+    rng = np.random.default_rng(5)
+    worst = 0.0
+    for _ in range(150):
+        x = rng.normal(size=int(rng.integers(64, 200))) * 2.0 - 1.0
+        x = x - (np.log(np.sum(np.exp(x - x.max()))) + x.max()) + rng.normal() * 1e-3
+        h = x.astype(np.float32).astype(dtype)
+        got = sk.logsumexp(h[None, :], axis=-1)
+        err = format_ulps(got, [exact_logsumexp(h.astype(np.float64))], fmt)
+        worst = max(worst, float(err.max()))
+    assert worst <= 1.0
+
+
 def test_float16_beyond_its_exp_range():
     # exp overflows float16 above 11.09, and 12 - 11 is exact: the softmax is that of
     # [1, 0], correctly rounded, where exp in float16 would give inf / inf

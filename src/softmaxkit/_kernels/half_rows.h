@@ -19,12 +19,15 @@
  *     softmax's last product, e * (2**-64 / sum), rounds once into the subnormals.
  * Three passes over the row, which stays in cache between them: the maximum; the
  * exponentials and their sum (softmax keeps them in a float32 buffer), prefetching the
- * next row; the results, converted in registers. Memory sees two bytes an element each
- * way. Against the accurate route a result differs in about one element in 10**4, by
- * one ulp of the format, or as a -0 where that route gives +0 (the exact value is a
- * negative number below the format's range).
- * A row with a NaN, +inf or no finite entry is left to the accurate kernels
- * (sk_half_fast_row returns 1 without writing), which give the family's special values.
+ * next rows; the results, converted in registers (bfloat16 two vectors at a time, even
+ * and odd elements apart: a shift or a mask each way). Short rows go in groups, one pass
+ * over all of them before the next, so that the reductions between the passes overlap.
+ * Memory sees two bytes an element each way. Against the accurate route a result
+ * differs in about one element in 10**4, by one ulp of the format, or as a -0 where that
+ * route gives +0 (the exact value is a negative number below the format's range).
+ * A row with a NaN (its term makes the sum a NaN), +inf or no finite entry is left to
+ * the accurate kernels unwritten, which give the family's special values; so is a
+ * logsumexp whose maximum and logarithm cancel (see sk_half_fast_body).
  */
 #ifndef SK_HALF_ROWS_H
 #define SK_HALF_ROWS_H
@@ -33,14 +36,9 @@
 #define SK_HR_CHUNK 1024 /* elements per float32 run of the sums */
 /* Rows at least this long take the fast rows; shorter ones go a block at a time through
  * the float32 driver's tiles, which put rows in the lanes. Measured, float16 softmax,
- * 2 threads, Xeon (Emerald Rapids): 500000x37 15.5 ms fast against 22 through the
- * tiles with AVX-512, 35 against about 22 with AVX2 (whose 16-bit tails go one element
- * at a time); 262144x128 faster by 2-2.5x with either. */
-#if defined(SK_BUILD_AVX512)
+ * 2 threads, Xeon (Emerald Rapids): 500000x37 about 10 ms fast against 22 through the
+ * tiles with AVX-512 and 32 with AVX2; 1000000x10 fast is no faster than the tiles. */
 #define SK_HALF_FAST_MIN 32
-#else
-#define SK_HALF_FAST_MIN 64
-#endif
 
 #if defined(SK_BUILD_AVX512)
 #define SK_HR_W 16
@@ -83,21 +81,15 @@ static inline sk_hv sk_hv_round(sk_hv v)
 {
     return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-static inline int sk_hv_any_nan(sk_hv v) { return _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) != 0; }
-static inline sk_hv sk_hv_or(sk_hv a, sk_hv b) { return _mm512_or_ps(a, b); }
-static inline sk_hv sk_hv_unord(sk_hv v)
-{
-    return _mm512_castsi512_ps(_mm512_movm_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q)));
-}
 /* e where a < 0, else 0 */
 static inline sk_hv sk_hv_below(sk_hv a, sk_hv e)
 {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_LT_OQ), e);
 }
-/* e where a >= lo, else 0 */
-static inline sk_hv sk_hv_at_least(sk_hv a, sk_hv lo, sk_hv e)
+/* e unless a < lo (so e where a is a NaN), else 0 */
+static inline sk_hv sk_hv_not_below(sk_hv a, sk_hv lo, sk_hv e)
 {
-    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, lo, _CMP_GE_OQ), e);
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, lo, _CMP_NLT_UQ), e);
 }
 static inline float sk_hv_hmax(sk_hv v) { return _mm512_reduce_max_ps(v); }
 static inline double sk_hv_hsum(sk_hv v)
@@ -154,19 +146,13 @@ static inline sk_hv sk_hv_round(sk_hv v)
 {
     return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-static inline int sk_hv_any_nan(sk_hv v)
-{
-    return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0;
-}
-static inline sk_hv sk_hv_or(sk_hv a, sk_hv b) { return _mm256_or_ps(a, b); }
-static inline sk_hv sk_hv_unord(sk_hv v) { return _mm256_cmp_ps(v, v, _CMP_UNORD_Q); }
 static inline sk_hv sk_hv_below(sk_hv a, sk_hv e)
 {
     return _mm256_and_ps(_mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_LT_OQ), e);
 }
-static inline sk_hv sk_hv_at_least(sk_hv a, sk_hv lo, sk_hv e)
+static inline sk_hv sk_hv_not_below(sk_hv a, sk_hv lo, sk_hv e)
 {
-    return _mm256_and_ps(_mm256_cmp_ps(a, lo, _CMP_GE_OQ), e);
+    return _mm256_and_ps(_mm256_cmp_ps(a, lo, _CMP_NLT_UQ), e);
 }
 static inline float sk_hv_hmax(sk_hv v)
 {
@@ -184,57 +170,59 @@ static inline double sk_hv_hsum(sk_hv v)
 }
 #endif
 
-/* The last k < W elements of a row: storage values at p (the other lanes -inf) and
- * their store, and the same for float32 values */
+/* The last k = n % W > 0 elements of a row of n >= W (the fast rows' minimum):
+ *   sk_hv_tail_any  the row h's tail in some lanes, the others other elements of the
+ *                   row or -inf;
+ *   sk_hv_tail_only v with the lanes outside the tail 0;
+ *   sk_hv_tail_out  the tail lanes of v into y. With AVX2 the lanes before the tail are
+ *                   stored too: v must hold the row's results there (computed from
+ *                   sk_hv_tail_any), and in place the store goes after the row's others.
+ * AVX-512 masks the tail at n - k. AVX2 has no 16-bit masked moves and a tail put
+ * together one element at a time stalls the load that follows (a failed store
+ * forwarding): it reads and writes the row's last W elements, in order, which overlap
+ * the last whole vector (n >= W). */
 #if defined(SK_BUILD_AVX512)
-static inline sk_hv sk_hv_load_tail(const uint16_t *p, ptrdiff_t k, int format)
+#define SK_HR_TAIL_MASK(n) ((__mmask16)((1u << ((n) % SK_HR_W)) - 1))
+static inline sk_hv sk_hv_tail_any(const uint16_t *h, ptrdiff_t n, int format)
 {
     const __m256i fill = _mm256_set1_epi16((short)(format == 0 ? 0xfc00 : 0xff80));
-    return sk_hv_of_half(_mm256_mask_loadu_epi16(fill, (__mmask16)((1u << k) - 1), p), format);
+    return sk_hv_of_half(_mm256_mask_loadu_epi16(fill, SK_HR_TAIL_MASK(n), h + n - n % SK_HR_W),
+                         format);
 }
 
-static inline void sk_hv_store_tail(uint16_t *p, sk_hv v, ptrdiff_t k, int format)
+
+static inline sk_hv sk_hv_tail_only(sk_hv v, ptrdiff_t n)
 {
-    _mm256_mask_storeu_epi16(p, (__mmask16)((1u << k) - 1), sk_half_of_hv(v, format));
+    (void)n; /* the other lanes were -inf, their terms 0 */
+    return v;
 }
 
-static inline sk_hv sk_hv_loadf_tail(const float *p, ptrdiff_t k)
+static inline void sk_hv_tail_out(uint16_t *y, ptrdiff_t n, sk_hv v, int format)
 {
-    return _mm512_maskz_loadu_ps((__mmask16)((1u << k) - 1), p);
+    _mm256_mask_storeu_epi16(y + n - n % SK_HR_W, SK_HR_TAIL_MASK(n), sk_half_of_hv(v, format));
+}
+#undef SK_HR_TAIL_MASK
+#else /* AVX2 */
+/* lanes below W - n % W: the ones before the tail in the row's last W elements */
+static inline __m256i sk_hv_before_tail(ptrdiff_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(SK_HR_W - n % SK_HR_W)),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-static inline void sk_hv_storef_tail(float *p, sk_hv v, ptrdiff_t k)
+static inline sk_hv sk_hv_tail_any(const uint16_t *h, ptrdiff_t n, int format)
 {
-    _mm512_mask_storeu_ps(p, (__mmask16)((1u << k) - 1), v);
-}
-#else /* AVX2: no 16-bit masked moves; at most 7 elements one at a time */
-static inline sk_hv sk_hv_load_tail(const uint16_t *p, ptrdiff_t k, int format)
-{
-    uint16_t b[SK_HR_W];
-    for (int l = 0; l < SK_HR_W; l++) b[l] = l < k ? p[l] : format == 0 ? 0xfc00u : 0xff80u;
-    return sk_hv_of_half(HH_LOAD(b), format);
+    return sk_hv_of_half(HH_LOAD(h + n - SK_HR_W), format);
 }
 
-static inline void sk_hv_store_tail(uint16_t *p, sk_hv v, ptrdiff_t k, int format)
+static inline sk_hv sk_hv_tail_only(sk_hv v, ptrdiff_t n)
 {
-    uint16_t b[SK_HR_W];
-    HH_STORE(b, sk_half_of_hv(v, format));
-    for (ptrdiff_t l = 0; l < k; l++) p[l] = b[l];
+    return _mm256_andnot_ps(_mm256_castsi256_ps(sk_hv_before_tail(n)), v);
 }
 
-static inline __m256i sk_hv_lanes(ptrdiff_t k)
+static inline void sk_hv_tail_out(uint16_t *y, ptrdiff_t n, sk_hv v, int format)
 {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-static inline sk_hv sk_hv_loadf_tail(const float *p, ptrdiff_t k)
-{
-    return _mm256_maskload_ps(p, sk_hv_lanes(k));
-}
-
-static inline void sk_hv_storef_tail(float *p, sk_hv v, ptrdiff_t k)
-{
-    _mm256_maskstore_ps(p, sk_hv_lanes(k), v);
+    HH_STORE(y + n - SK_HR_W, sk_half_of_hv(v, format));
 }
 #endif
 
@@ -246,7 +234,7 @@ static inline void sk_hv_storef_tail(float *p, sk_hv v, ptrdiff_t k)
 static inline sk_hv sk_hv_exp(sk_hv a)
 {
     const sk_hv lo = HV_SET1(-131.0f);
-    const sk_hv c = HV_MAX(a, lo);
+    const sk_hv c = HV_MAX(lo, a); /* lo, a: a NaN goes through (MAXPS returns a) */
     const sk_hv k = sk_hv_round(HV_MUL(c, HV_SET1(0x1.715476p+0f)));
     sk_hv r = HV_FMA(k, HV_SET1(-0x1.62e400p-1f), c); /* ln2's head: k * hi is exact */
     r = HV_FMA(k, HV_SET1(-0x1.7f7d1cp-20f), r);
@@ -255,60 +243,102 @@ static inline sk_hv sk_hv_exp(sk_hv a)
     p = HV_FMA(p, r, HV_SET1(0x1.fffdc0p-2f));
     p = HV_FMA(p, r, HV_SET1(0x1.fffff0p-1f));
     p = HV_FMA(p, r, HV_SET1(1.0f));
-    return sk_hv_at_least(a, lo, sk_hv_scale2(p, HV_ADD(k, HV_SET1(64.0f))));
+    return sk_hv_not_below(a, lo, sk_hv_scale2(p, HV_ADD(k, HV_SET1(64.0f))));
 }
 
-/* The row's three passes for one format (a constant after inlining). kind 0 softmax
- * (the exponentials kept in buf), 1 log_softmax, 2 logsumexp into *lse (as a double:
- * the caller rounds it once). it = 1/temperature. */
-static inline __attribute__((always_inline)) int sk_half_fast_body(
-    const uint16_t *h, ptrdiff_t n, uint16_t *y, float *restrict buf, /* y may be h */
-    const int format, const int scaled, int kind, float it, const uint16_t *next, double *lse)
+/* 2W storage values at p as two vectors: in order for float16; for bfloat16 the even
+ * elements (a shift) and the odd ones (a mask: each already is a float32's upper half),
+ * half the conversion work of two in-order loads. The maximum and the sums do not see
+ * the order, and sk_hv_pair_store puts it back. */
+static inline void sk_hv_pair_load(const uint16_t *p, int format, sk_hv *a, sk_hv *b)
+{
+    if (format == 0) {
+        *a = sk_hv_of_half(HH_LOAD(p), 0), *b = sk_hv_of_half(HH_LOAD(p + SK_HR_W), 0);
+        return;
+    }
+#if defined(SK_BUILD_AVX512)
+    const __m512i v = _mm512_loadu_si512((const void *)p);
+    *a = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+    *b = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int)0xffff0000u)));
+#else
+    const __m256i v = _mm256_loadu_si256((const __m256i *)p);
+    *a = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    *b = _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32((int)0xffff0000u)));
+#endif
+}
+
+/* The store of a pair loaded so, rounded to nearest even; a and b hold no NaN (the fast
+ * rows' results never do), which spares bfloat16 the NaN lanes' blend */
+static inline void sk_hv_pair_store(uint16_t *p, sk_hv a, sk_hv b, int format)
+{
+    if (format == 0) {
+        HH_STORE(p, sk_half_of_hv(a, 0)), HH_STORE(p + SK_HR_W, sk_half_of_hv(b, 0));
+        return;
+    }
+#if defined(SK_BUILD_AVX512)
+    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff);
+    const __m512i ua = _mm512_castps_si512(a), ub = _mm512_castps_si512(b);
+    const __m512i ra = _mm512_add_epi32(
+        ua, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(ua, 16), one)));
+    const __m512i rb = _mm512_add_epi32(
+        ub, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(ub, 16), one)));
+    _mm512_storeu_si512((void *)p,
+                        _mm512_mask_blend_epi16(0xaaaaaaaau, _mm512_srli_epi32(ra, 16), rb));
+#else
+    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff);
+    const __m256i ua = _mm256_castps_si256(a), ub = _mm256_castps_si256(b);
+    const __m256i ra = _mm256_add_epi32(
+        ua, _mm256_add_epi32(half, _mm256_and_si256(_mm256_srli_epi32(ua, 16), one)));
+    const __m256i rb = _mm256_add_epi32(
+        ub, _mm256_add_epi32(half, _mm256_and_si256(_mm256_srli_epi32(ub, 16), one)));
+    _mm256_storeu_si256((__m256i *)p, _mm256_blend_epi16(_mm256_srli_epi32(ra, 16), rb, 0xaa));
+#endif
+}
+
+/* Pass 1: the maximum (NaN lanes may or may not reach it: pass 2 finds them) */
+static inline __attribute__((always_inline)) float sk_hr_max(const uint16_t *h, ptrdiff_t n,
+                                                             const int format)
+{
+    const ptrdiff_t W = SK_HR_W;
+    sk_hv m0 = HV_SET1(-INFINITY), m1 = m0, m2 = m0, m3 = m0, a, b, c, d;
+    ptrdiff_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        sk_hv_pair_load(h + i, format, &a, &b);
+        sk_hv_pair_load(h + i + 2 * W, format, &c, &d);
+        m0 = HV_MAX(m0, a), m1 = HV_MAX(m1, b), m2 = HV_MAX(m2, c), m3 = HV_MAX(m3, d);
+    }
+    for (; i + W <= n; i += W) m0 = HV_MAX(m0, sk_hv_of_half(HH_LOAD(h + i), format));
+    if (i < n) m1 = HV_MAX(m1, sk_hv_tail_any(h, n, format));
+    return sk_hv_hmax(HV_MAX(HV_MAX(m0, m1), HV_MAX(m2, m3)));
+}
+
+#define SK_HR_ARG(x) (scaled ? HV_MUL(HV_SUB(x, vm), vt) : HV_SUB(x, vm)) /* (x - m) / t */
+
+/* Pass 2: the exponentials' sum *s (a NaN when the row has one) and, for the log forms,
+ * the sum of the terms below the maximum, *rest; softmax keeps the exponentials in buf
+ * (n + W floats: pairs in sk_hv_pair_load's order, the tail's vector at buf + n).
+ * Prefetches the row at next. */
+static inline __attribute__((always_inline)) void sk_hr_sums(
+    const uint16_t *h, ptrdiff_t n, float m, float *restrict buf, const int format,
+    const int scaled, const int kind, float it, const uint16_t *next, const uint16_t *y,
+    double *sum, double *rest_sum)
 {
     const ptrdiff_t W = SK_HR_W, nv = n - n % W;
-    /* pass 1: the maximum, and whether there is a NaN */
-    sk_hv m0 = HV_SET1(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
-    sk_hv bad = HV_SET1(0.0f);
-    ptrdiff_t i = 0;
-    for (; i + 4 * W <= nv; i += 4 * W) {
-        const sk_hv a = sk_hv_of_half(HH_LOAD(h + i), format);
-        const sk_hv b = sk_hv_of_half(HH_LOAD(h + i + W), format);
-        const sk_hv c = sk_hv_of_half(HH_LOAD(h + i + 2 * W), format);
-        const sk_hv d = sk_hv_of_half(HH_LOAD(h + i + 3 * W), format);
-        m0 = HV_MAX(m0, a), m1 = HV_MAX(m1, b), m2 = HV_MAX(m2, c), m3 = HV_MAX(m3, d);
-        bad = sk_hv_or(bad, sk_hv_or(sk_hv_or(sk_hv_unord(a), sk_hv_unord(b)),
-                                     sk_hv_or(sk_hv_unord(c), sk_hv_unord(d))));
-    }
-    for (; i < nv; i += W) {
-        const sk_hv a = sk_hv_of_half(HH_LOAD(h + i), format);
-        m0 = HV_MAX(m0, a);
-        bad = sk_hv_or(bad, sk_hv_unord(a));
-    }
-    if (nv < n) {
-        const sk_hv a = sk_hv_load_tail(h + nv, n - nv, format);
-        m1 = HV_MAX(m1, a);
-        bad = sk_hv_or(bad, sk_hv_unord(a));
-    }
-    const float m = sk_hv_hmax(HV_MAX(HV_MAX(m0, m1), HV_MAX(m2, m3)));
-    if (sk_hv_any_nan(bad) || !(m > -INFINITY && m < INFINITY)) return 1;
-
-    /* pass 2: the exponentials and their sums */
     const sk_hv vm = HV_SET1(m), vt = HV_SET1(it);
-#define SK_HR_ARG(x) (scaled ? HV_MUL(HV_SUB(x, vm), vt) : HV_SUB(x, vm)) /* (x - m) / t */
     const int log_form = kind != 0;
     double s = 0.0, rest = 0.0;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += SK_HR_CHUNK) {
         const ptrdiff_t c1 = n - c0 < SK_HR_CHUNK ? n : c0 + SK_HR_CHUNK;
         const ptrdiff_t cv = c1 < nv ? c1 : nv;
-        sk_hv s0 = HV_SET1(0.0f), s1 = s0, r0 = s0, r1 = s0;
+        sk_hv s0 = HV_SET1(0.0f), s1 = s0, r0 = s0, r1 = s0, a, b;
         ptrdiff_t j = c0;
         for (; j + 2 * W <= cv; j += 2 * W) {
-            /* while this row is computed from cache, bring in the next one and this
-             * row's output: pass 1 of the next row then reads from cache */
+            /* while this row is computed from cache, bring in a later one and this
+             * row's output: pass 1 of that row then reads from cache */
             __builtin_prefetch(next + j, 0, 3);
             if (kind != 2) __builtin_prefetch(y + j, 1, 3);
-            const sk_hv a = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j), format));
-            const sk_hv b = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j + W), format));
+            sk_hv_pair_load(h + j, format, &a, &b);
+            a = SK_HR_ARG(a), b = SK_HR_ARG(b);
             const sk_hv ea = sk_hv_exp(a), eb = sk_hv_exp(b);
             s0 = HV_ADD(s0, ea), s1 = HV_ADD(s1, eb);
             if (log_form) {
@@ -317,72 +347,143 @@ static inline __attribute__((always_inline)) int sk_half_fast_body(
                 HV_STORE(buf + j, ea), HV_STORE(buf + j + W, eb);
             }
         }
-        for (; j < c1; j += W) {
-            const sk_hv x = j < cv ? sk_hv_of_half(HH_LOAD(h + j), format)
-                                   : sk_hv_load_tail(h + j, c1 - j, format);
-            const sk_hv a = SK_HR_ARG(x);
+        for (; j < cv; j += W) {
+            a = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j), format));
             const sk_hv ea = sk_hv_exp(a);
             s0 = HV_ADD(s0, ea);
-            if (log_form) {
+            if (log_form)
                 r0 = HV_ADD(r0, sk_hv_below(a, ea));
-            } else if (j < cv) {
+            else
                 HV_STORE(buf + j, ea);
-            } else {
-                sk_hv_storef_tail(buf + j, ea, c1 - j);
-            }
+        }
+        if (c1 == n && nv < n) { /* softmax keeps the tail's W terms at buf + n */
+            a = SK_HR_ARG(sk_hv_tail_any(h, n, format));
+            const sk_hv ea = sk_hv_exp(a), et = sk_hv_tail_only(ea, n);
+            s1 = HV_ADD(s1, et);
+            if (log_form)
+                r1 = HV_ADD(r1, sk_hv_below(a, et));
+            else
+                HV_STORE(buf + n, ea);
         }
         s += sk_hv_hsum(HV_ADD(s0, s1));
         if (log_form) rest += sk_hv_hsum(HV_ADD(r0, r1));
     }
+    *sum = s, *rest_sum = rest;
+}
 
-    if (kind == 0) { /* pass 3: the exponentials over their sum */
-        const sk_hv inv = HV_SET1((float)(1.0 / s)); /* and 2**-64 */
-        ptrdiff_t j = 0;
-        for (; j + 2 * W <= nv; j += 2 * W) {
-            HH_STORE(y + j, sk_half_of_hv(HV_MUL(HV_LOAD(buf + j), inv), format));
-            HH_STORE(y + j + W, sk_half_of_hv(HV_MUL(HV_LOAD(buf + j + W), inv), format));
-        }
-        for (; j < nv; j += W) HH_STORE(y + j, sk_half_of_hv(HV_MUL(HV_LOAD(buf + j), inv), format));
-        if (nv < n)
-            sk_hv_store_tail(y + nv, HV_MUL(sk_hv_loadf_tail(buf + nv, n - nv), inv), n - nv, format);
-        return 0;
-    }
-    /* the maximum's term is 1 exactly: s - rest counts the maxima, and with one of them
-     * log(s) is log1p(rest), kept accurate when rest is small */
-    s *= 0x1p-64, rest *= 0x1p-64; /* exact */
-    const double L = s - rest < 1.5 ? log1p(rest) : log(s);
-    if (kind == 2) {
-        *lse = (double)m + L;
-        return 0;
-    }
-    /* the maximum's result is 0 - L: -0 when a positive L is below float32's range, as
-     * the accurate kernels give */
-    const float Lf = L > 0.0 && (float)L == 0.0f ? FLT_TRUE_MIN : (float)L;
-    const sk_hv vL = HV_SET1(Lf);
+/* Pass 3 of softmax: the exponentials times inv (1 / sum and 2**-64) */
+static inline __attribute__((always_inline)) void sk_hr_scale_out(
+    const float *restrict buf, ptrdiff_t n, uint16_t *y, float inv, const int format)
+{
+    const ptrdiff_t W = SK_HR_W, nv = n - n % W;
+    const sk_hv vi = HV_SET1(inv);
     ptrdiff_t j = 0;
+    for (; j + 2 * W <= nv; j += 2 * W)
+        sk_hv_pair_store(y + j, HV_MUL(HV_LOAD(buf + j), vi), HV_MUL(HV_LOAD(buf + j + W), vi),
+                         format);
+    for (; j < nv; j += W) HH_STORE(y + j, sk_half_of_hv(HV_MUL(HV_LOAD(buf + j), vi), format));
+    if (nv < n)
+        sk_hv_tail_out(y, n, HV_MUL(HV_LOAD(buf + n), vi), format);
+}
+
+/* Pass 3 of log_softmax: (x - m) / t - L, computed again from the row (y may be h) */
+static inline __attribute__((always_inline)) void sk_hr_log_out(
+    const uint16_t *h, ptrdiff_t n, uint16_t *y, float m, float Lf, const int format,
+    const int scaled, float it)
+{
+    const ptrdiff_t W = SK_HR_W, nv = n - n % W;
+    const sk_hv vm = HV_SET1(m), vt = HV_SET1(it), vL = HV_SET1(Lf);
+    /* the tail's results first: in place, the stores below overwrite what AVX2's
+     * tail_any reads */
+    const sk_hv tail = nv < n ? HV_SUB(SK_HR_ARG(sk_hv_tail_any(h, n, format)), vL) : vL;
+    sk_hv a, b;
+    ptrdiff_t j = 0;
+    for (; j + 2 * W <= nv; j += 2 * W) {
+        sk_hv_pair_load(h + j, format, &a, &b);
+        sk_hv_pair_store(y + j, HV_SUB(SK_HR_ARG(a), vL), HV_SUB(SK_HR_ARG(b), vL), format);
+    }
     for (; j < nv; j += W) {
-        const sk_hv a = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j), format));
+        a = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j), format));
         HH_STORE(y + j, sk_half_of_hv(HV_SUB(a, vL), format));
     }
-    if (nv < n) {
-        const sk_hv a = SK_HR_ARG(sk_hv_load_tail(h + nv, n - nv, format));
-        sk_hv_store_tail(y + nv, HV_SUB(a, vL), n - nv, format);
-    }
-    return 0;
+    if (nv < n) sk_hv_tail_out(y, n, tail, format);
 }
 
 #undef SK_HR_ARG
 
-/* [Note: fast half rows]: 0 when done, 1 when the row is left to the accurate kernels.
- * next: the row to bring into cache meanwhile (or the same row) */
-static int sk_half_fast_row(const uint16_t *h, ptrdiff_t n, uint16_t *y, float *buf, int format,
-                            int kind, float it, const uint16_t *next, double *lse)
+/* Rows per call: short rows go several at a time, each pass over all of them before the
+ * next pass, so that one row's reductions and logarithm (a chain of some hundred cycles
+ * between the passes) overlap the others' work; 262144x128 float16 softmax took 0.56 ns
+ * an element one row at a time against 0.37 on long rows (Xeon, AVX-512, one thread). */
+#define SK_HR_GROUP 8
+static inline ptrdiff_t sk_half_fast_group(ptrdiff_t n)
 {
-    if (it == 1.0f)
-        return format == 0 ? sk_half_fast_body(h, n, y, buf, 0, 0, kind, it, next, lse)
-                           : sk_half_fast_body(h, n, y, buf, 1, 0, kind, it, next, lse);
-    return format == 0 ? sk_half_fast_body(h, n, y, buf, 0, 1, kind, it, next, lse)
-                       : sk_half_fast_body(h, n, y, buf, 1, 1, kind, it, next, lse);
+    const ptrdiff_t g = 2048 / (n > 0 ? n : 1);
+    return g < 1 ? 1 : g > SK_HR_GROUP ? SK_HR_GROUP : g;
+}
+
+/* G rows (at most SK_HR_GROUP) at h, h + xs, ... into y, y + ys, ... for one format
+ * and kind (constants after inlining); kind 0 softmax (the exponentials kept in buf,
+ * G (n + W) floats), 1 log_softmax, 2 logsumexp into lse[g] (as doubles: the caller
+ * rounds them once). it = 1/temperature. Returns the rows left to the accurate kernels, one bit each,
+ * unwritten. */
+static inline __attribute__((always_inline)) unsigned sk_half_fast_body(
+    const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, ptrdiff_t n, uint16_t *y, ptrdiff_t ys,
+    float *restrict buf, const int format, const int scaled, const int kind, float it,
+    const uint16_t *next, double *lse)
+{
+    float m[SK_HR_GROUP];
+    double s[SK_HR_GROUP], rest[SK_HR_GROUP];
+    unsigned left = 0;
+    for (ptrdiff_t g = 0; g < G; g++) {
+        m[g] = sk_hr_max(h + g * xs, n, format);
+        if (!(m[g] > -INFINITY && m[g] < INFINITY)) left |= 1u << g; /* +inf, no finite entry */
+    }
+    for (ptrdiff_t g = 0; g < G; g++) {
+        if (left >> g & 1) continue;
+        sk_hr_sums(h + g * xs, n, m[g], buf + g * (n + SK_HR_W), format, scaled, kind, it, next + g * xs,
+                   y + g * ys, &s[g], &rest[g]);
+        if (s[g] != s[g]) left |= 1u << g; /* a NaN: its term made the sum one */
+    }
+    for (ptrdiff_t g = 0; g < G; g++) {
+        if (left >> g & 1) continue;
+        if (kind == 0) {
+            sk_hr_scale_out(buf + g * (n + SK_HR_W), n, y + g * ys, (float)(1.0 / s[g]), format);
+            continue;
+        }
+        /* the maximum's term is 1 exactly: s - rest counts the maxima, and with one of
+         * them log(s) is log1p(rest), kept accurate when rest is small */
+        const double sg = s[g] * 0x1p-64, rg = rest[g] * 0x1p-64; /* exact */
+        const double L = sg - rg < 1.5 ? log1p(rg) : log(sg);
+        if (kind == 2) {
+            /* m + L cancels when m < 0: L's error, a few parts in 10**7 (s's), is then
+             * more than the format's ulp of a result near 0, so those rows go to the
+             * accurate kernels (logsumexp of log-probabilities is such a row) */
+            if (m[g] < 0.0f && fabs((double)m[g] + L) < 0.25) left |= 1u << g;
+            lse[g] = (double)m[g] + L;
+            continue;
+        }
+        /* the maximum's result is 0 - L: -0 when a positive L is below float32's range,
+         * as the accurate kernels give */
+        const float Lf = L > 0.0 && (float)L == 0.0f ? FLT_TRUE_MIN : (float)L;
+        sk_hr_log_out(h + g * xs, n, y + g * ys, m[g], Lf, format, scaled, it);
+    }
+    return left;
+}
+
+/* [Note: fast half rows]: G rows as sk_half_fast_body; next: the rows to bring into
+ * cache meanwhile (or the same rows) */
+static unsigned sk_half_fast_rows(const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, ptrdiff_t n,
+                                  uint16_t *y, ptrdiff_t ys, float *buf, int format, int kind,
+                                  float it, const uint16_t *next, double *lse)
+{
+#define SK_HR_CALL(f, sc, k) sk_half_fast_body(h, xs, G, n, y, ys, buf, f, sc, k, it, next, lse)
+#define SK_HR_KINDS(f, sc) (kind == 0 ? SK_HR_CALL(f, sc, 0) : kind == 1 ? SK_HR_CALL(f, sc, 1) \
+                                                                          : SK_HR_CALL(f, sc, 2))
+    if (it == 1.0f) return format == 0 ? SK_HR_KINDS(0, 0) : SK_HR_KINDS(1, 0);
+    return format == 0 ? SK_HR_KINDS(0, 1) : SK_HR_KINDS(1, 1);
+#undef SK_HR_KINDS
+#undef SK_HR_CALL
 }
 #endif
 #endif /* SK_HALF_ROWS_H */
