@@ -96,20 +96,21 @@ def test_special_values_and_masked_rows(fmt):
     np.testing.assert_array_equal(pm[3], [0.5, 0, 0.5])
 
 
+@pytest.mark.parametrize("n", [13, 70])
 @pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
-def test_fast_rows_special_values_and_tiny_terms(fmt):
-    # rows long enough for the fast rows ([Note: fast half rows]) on every ISA: the
-    # special values are the family's (the rows go to the accurate kernels), masked
-    # entries weigh nothing, and terms down to bfloat16's subnormals are kept
+def test_fast_rows_special_values_and_tiny_terms(fmt, n):
+    # rows for the short rows' tiles (13) and the fast rows (70) ([Note: fast half
+    # rows]) on every ISA: the special values are the family's (the rows go to the
+    # accurate kernels), masked entries weigh nothing, and terms down to bfloat16's
+    # subnormals are kept
     dtype = FORMATS[fmt][0]
-    n = 70
     x = np.zeros((6, n), dtype=np.float32)
     x[0] = -np.inf
-    x[1, [3, 40]] = np.inf
+    x[1, [3, n - 2]] = np.inf
     x[2, 7] = np.nan
     x[3, ::2] = -np.inf
     x[4] = np.linspace(-1.0, 1.0, n)
-    x[4, 5:60] = -np.inf
+    x[4, 5:n - 5] = -np.inf
     x[5] = -91.0 - np.arange(n) / 8.0  # exp(-91) / sum: bfloat16 subnormals
     x[5, 0] = 0.0
     x = x.astype(dtype)
@@ -134,12 +135,13 @@ def test_fast_rows_special_values_and_tiny_terms(fmt):
 
 @pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
 def test_fast_rows_every_tail_and_group_in_place(fmt):
-    # lengths 32..65 give every remainder modulo the vector widths (8 and 16) and row
-    # counts that leave a short last group: in place equals out of place bit for bit
-    # (AVX2's tail stores overlap the row's last whole vector) and within 1 ulp of mpmath
+    # lengths 2..65 (the short rows' tiles and the fast rows) give every remainder
+    # modulo the vector widths (8 and 16), and 11 rows a short last group or tile: in
+    # place equals out of place bit for bit (AVX2's fast-row tail stores overlap the
+    # row's last whole vector) and within 1 ulp of mpmath
     dtype = FORMATS[fmt][0]
     rng = np.random.default_rng(11)
-    for n in range(32, 66):
+    for n in range(2, 66):
         x = (rng.normal(size=(11, n)) * 3.0).astype(np.float32).astype(dtype)
         for f in (sk.softmax, sk.log_softmax):
             want = f(x)
