@@ -21,7 +21,8 @@
  * exponentials and their sum (softmax keeps them in a float32 buffer), prefetching the
  * next rows; the results, converted in registers (bfloat16 two vectors at a time, even
  * and odd elements apart: a shift or a mask each way). Short rows go in groups, one pass
- * over all of them before the next, so that the reductions between the passes overlap.
+ * over all of them before the next, so that the reductions between the passes overlap;
+ * softmax's shortest rows go in tiles with a row in each lane (sk_half_tile).
  * Memory sees two bytes an element each way. Against the accurate route a result
  * differs in about one element in 10**4, by one ulp of the format, or as a -0 where that
  * route gives +0 (the exact value is a negative number below the format's range).
@@ -37,7 +38,8 @@
 /* Rows at least this long take the fast rows; shorter ones go a block at a time through
  * the float32 driver's tiles, which put rows in the lanes. Measured, float16 softmax,
  * 2 threads, Xeon (Emerald Rapids): 500000x37 about 10 ms fast against 22 through the
- * tiles with AVX-512 and 32 with AVX2; 1000000x10 fast is no faster than the tiles. */
+ * driver's tiles with AVX-512 and 32 with AVX2; 1000000x10 fast is no faster than those.
+ * (softmax's short rows take this file's own tiles, below: SK_HT_MAX.) */
 #define SK_HALF_FAST_MIN 32
 
 #if defined(SK_BUILD_AVX512)
