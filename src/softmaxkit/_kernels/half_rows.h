@@ -142,7 +142,9 @@ static inline sk_hh sk_half_of_hv(sk_hv v, int format)
 }
 
 /* v * 2**k for an integral float k in [-125, 64] and v in [0.7, 1.5]: the result is
- * a normal number, so 2**k as a float and one product */
+ * a normal number, so 2**k as a float and one product. (A row with a NaN can have a
+ * maximum below its true one, so k beyond 64 and garbage here; its NaN term makes the
+ * sum a NaN all the same, and the row goes to the accurate kernels.) */
 static inline sk_hv sk_hv_scale2(sk_hv v, sk_hv k)
 {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));
@@ -232,7 +234,8 @@ static inline void sk_hv_tail_out(uint16_t *y, ptrdiff_t n, sk_hv v, int format)
 }
 #endif
 
-/* exp(a) * 2**64 for a <= 0 or -inf (no NaN), 0 below a = -131 ([Note: fast half
+/* exp(a) * 2**64 for a <= 0 or -inf, 0 below a = -131, a NaN for a NaN (so the fast
+ * rows find a row's NaN in its sum) ([Note: fast half
  * rows]). Scaled, every result is a normal float32 or 0: a subnormal result costs a
  * microcode assist of a hundred cycles on x86 (an attention row's -inf lanes would pay
  * it on every vector), and the terms the exact softmax rounds to 0 in the format are
@@ -492,7 +495,7 @@ static unsigned sk_half_fast_rows(const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, 
 #undef SK_HR_CALL
 }
 
-/* Short rows, softmax (n < SK_HALF_FAST_MIN): tiles of SK_HT rows with the rows in the
+/* Short rows, softmax (n <= SK_HT_MAX): tiles of SK_HT rows with the rows in the
  * lanes, so that no row waits on a horizontal reduction and the lanes are full. The
  * tile is transposed in the storage format (16-bit elements, half the shuffles of
  * float32) a square of SK_HT columns at a time; then every column is one vector, and
@@ -599,7 +602,7 @@ static inline void sk_ht_store(uint16_t *p, sk_ht v, ptrdiff_t k)
 }
 #endif
 
-/* Softmax of the w <= SK_HT contiguous rows of n < SK_HALF_FAST_MIN values at h into y
+/* Softmax of the w <= SK_HT contiguous rows of n <= SK_HT_MAX values at h into y
  * (y may be h). Returns the rows left to the accurate kernels (a NaN, +inf or no finite
  * entry), one bit each, unwritten. */
 static inline __attribute__((always_inline)) unsigned sk_half_tile_body(
