@@ -217,6 +217,27 @@ def test_fused_kernel_matches_the_reference_path(dtype, rng):
                                    atol=1e-7 if dtype == np.float32 else 1e-16)
 
 
+@pytest.mark.parametrize("backend", ["native", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_confident_rows_keep_the_target_entry(backend, dtype):
+    # p[y] within an ulp of 1: w * (p[y] - 1) formed as written cancels to 0 (PyTorch
+    # gives 0); it is -w * (sum of the other probabilities), a tiny number, to an ulp
+    import mpmath
+    z = np.array([[20.0, 0.0, 1.0, -3.0], [0.0, 45.0, 2.0, 1.0], [3.0, 1.0, 2.0, 0.5],
+                  [30.0, 30.0, 0.0, 1.0]], dtype=dtype)
+    y = np.array([0, 1, 0, 0])
+    w = np.array([2.0, 0.5, 1.0, 1.0], dtype=dtype)
+    with sk.backend(backend):
+        _, g = sk.cross_entropy(z, y, weight=w, reduction="sum", return_grad=True)
+    with mpmath.workdps(50):
+        for i, row in enumerate(z.astype(np.float64)):
+            e = [mpmath.exp(mpmath.mpf(float(v)) - max(row)) for v in row]
+            want = [float(w[y[i]] * (ej / mpmath.fsum(e) - (j == y[i])))
+                    for j, ej in enumerate(e)]
+            np.testing.assert_allclose(g[i], want, rtol=4 * np.finfo(dtype).eps, atol=0)
+    assert g[0, 0] < 0 and g[1, 1] < 0  # -2e-9 and -1e-19, not 0
+
+
 def test_in_place_gradient_needs_only_per_row_memory(rng):
     import tracemalloc
 

@@ -452,7 +452,13 @@ def cross_entropy_rows(xp, z2, target, *, kind, weight, ignore_index, ls, where,
         # d/dz [(1-ls) w_y nll + (ls/C) sum_c w_c (lse - z_c)]
         #   = ((1-ls) w_y + (ls/C) sum_c w_c) p - (1-ls) w_y e_y - (ls/C) w
         coef_p = (1 - ls) * wy + xp.where(counted, (ls / n_live) * w_live, zero)
-        g = g * coef_p[:, None] - xp.where(onehot, ((1 - ls) * wy)[:, None], zero)
+        # the target's entry coef_p p_y - (1-ls) w_y: where p_y > 1/2, with 1 - p_y as the
+        # other classes' sum (p_y - 1 cancels: a p_y within an ulp of 1 gave 0)
+        p_y = pick(xp, g, ys)
+        others = xp.sum(xp.where(onehot, zero, g), axis=1)
+        g_y = xp.where(p_y > 0.5, (coef_p - (1 - ls) * wy) - coef_p * others,
+                       coef_p * p_y - (1 - ls) * wy)
+        g = xp.where(onehot, g_y[:, None], g * coef_p[:, None])
         if ls > 0:
             g = g - xp.where(xp.logical_and(live, counted[:, None]),
                              (ls / n_live[:, None]) * wv, zero)
