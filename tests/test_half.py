@@ -200,6 +200,93 @@ def test_row_sums_and_the_kernel_against_the_conversion_path(fmt):
         assert sk.log_softmax(x, out=out) is out
 
 
+def exact_xent(row, y, rs):
+    """Exact per-row loss and gradient rs * (softmax - onehot(y)) of one row, as mpf; the
+    target's entry is -rs * (1 - p[y]) summed from the other classes (no cancellation)."""
+    with mpmath.workdps(MP_DIGITS):
+        p = exact_softmax(row)
+        grad = [rs * pj for pj in p]
+        grad[y] = -rs * mpmath.fsum(pj for j, pj in enumerate(p) if j != y)
+        loss = -exact_softmax(row, log=True)[y]
+    return loss, grad
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_fused_cross_entropy_against_mpmath(fmt):
+    # the fused half kernel: class-index targets, a gradient asked for. Rows of at least 32
+    # classes take the fast rows on x86 ([Note: fast half cross-entropy]), shorter ones
+    # (and every row on the baseline) the float32 row in a buffer
+    dtype = FORMATS[fmt][0]
+    rng = np.random.default_rng(11)
+    worst_loss = worst_grad = 0.0
+    for n, spread, confident in [(7, 2.0, 0.0), (33, 5.0, 8.0), (64, 1.0, 30.0),
+                                 (1000, 3.0, 0.0), (300, 2.0, 12.0)]:
+        x = rng.normal(size=(12, n)) * spread
+        y = rng.integers(0, n, size=12)
+        x[np.arange(12), y] += confident  # confident, correct rows: losses down to 1e-13
+        x[3, :] = np.round(x[3, :])  # ties, also at the maximum
+        x[3, y[3]] = x[3].max()
+        z = x.astype(np.float32).astype(dtype)
+        w = rng.uniform(0.5, 2.0, size=n)
+        loss, grad = sk.cross_entropy(z, y, weight=w, reduction="none", return_grad=True)
+        mean, gmean = sk.cross_entropy(z, y, weight=w, return_grad=True)
+        assert loss.dtype == np.float32 and grad.dtype == dtype and mean.dtype == np.float32
+        wy = np.float32(w)[y].astype(np.float64)
+        assert mean == pytest.approx(float(np.sum(loss.astype(np.float64)) / np.sum(wy)),
+                                     rel=1e-6)
+        for i in range(12):
+            lx, gx = exact_xent(z[i].astype(np.float64), y[i], wy[i])
+            lx *= wy[i]  # "none": each sample's loss times its class weight
+            ulp32 = float(np.spacing(np.float32(float(lx))))
+            worst_loss = max(worst_loss, float(abs(mpmath.mpf(float(loss[i])) - lx)) / ulp32)
+            # "mean": the gradient's scale is w[y] / sum(w[y])
+            gm = [g / np.sum(wy) for g in gx]
+            worst_grad = max(worst_grad, format_ulps(grad[i], gx, fmt).max(),
+                             format_ulps(gmean[i], gm, fmt).max())
+    assert worst_grad <= 1.0, worst_grad
+    assert worst_loss <= 4.0, worst_loss  # a few parts in 10**7 (measured: 1.6 ulps)
+    # grad_out may be the logits themselves
+    loss, grad = sk.cross_entropy(z, y, weight=w, reduction="none", return_grad=True)
+    zc = z.copy()
+    _, g_in_place = sk.cross_entropy(zc, y, weight=w, reduction="none", grad_out=zc)
+    assert g_in_place is zc
+    np.testing.assert_array_equal(zc.view(np.uint16), grad.view(np.uint16))
+
+
+@pytest.mark.parametrize("fmt", ["float16", "bfloat16"])
+def test_fused_cross_entropy_layouts_and_special_rows(fmt):
+    dtype = FORMATS[fmt][0]
+    rng = np.random.default_rng(12)
+    x = (rng.normal(size=(9, 70)) * 3).astype(np.float32).astype(dtype)
+    x[1, 5] = np.nan
+    x[2, 7] = np.inf
+    x[3, :] = -np.inf
+    y = rng.integers(0, 70, size=9)
+    y[0] = -100
+    loss, grad = sk.cross_entropy(x, y, reduction="none", ignore_index=-100, return_grad=True)
+    # the special rows are the float32 kernel's, rounded: through a float32 copy
+    l32, g32 = sk.cross_entropy(x.astype(np.float32), y, reduction="none", ignore_index=-100,
+                                return_grad=True)
+    for i in (0, 1, 2, 3):
+        np.testing.assert_array_equal(loss[i], l32[i])
+        np.testing.assert_array_equal(grad[i].astype(np.float32), g32[i].astype(dtype))
+    assert loss[0] == 0 and not grad[0].any()  # the ignored row
+    assert np.isnan(loss[1]) and np.isnan(grad[1]).all()
+    # classes on another axis and strided rows: the same values as the contiguous rows
+    xt = np.ascontiguousarray(x[4:].T)
+    lt, gt = sk.cross_entropy(xt, y[4:], axis=0, reduction="none", return_grad=True)
+    np.testing.assert_array_equal(lt, loss[4:])
+    np.testing.assert_array_equal(gt.T.view(np.uint16), grad[4:].view(np.uint16))
+    wide = np.zeros((5, 140), dtype)
+    wide[:, ::2] = x[4:]
+    ls, gs = sk.cross_entropy(wide[:, ::2], y[4:], reduction="none", return_grad=True)
+    np.testing.assert_array_equal(ls, loss[4:])
+    np.testing.assert_array_equal(gs.view(np.uint16), grad[4:].view(np.uint16))
+    for reduction in ("mean", "none"):  # no rows: the loss is float32 all the same
+        le, ge = sk.cross_entropy(x[:0], y[:0], reduction=reduction, return_grad=True)
+        assert le.dtype == np.float32 and ge.dtype == dtype and ge.shape == (0, 70)
+
+
 def test_bfloat16_dtype_argument_and_other_functions():
     x = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0]], dtype=np.float32)
     p = sk.softmax(x, dtype="bfloat16")
@@ -207,7 +294,7 @@ def test_bfloat16_dtype_argument_and_other_functions():
     np.testing.assert_array_equal(p, sk.softmax(x.astype(BF16)))
     assert sk.softmax(x, dtype=ml_dtypes.bfloat16).dtype == BF16
     xb = x.astype(BF16)
-    # computed on float32 copies: the float32 results rounded once
+    # three classes: the float32 kernel's row in a buffer, its results rounded once
     y = np.array([2, 0])
     loss, grad = sk.cross_entropy(xb, y, return_grad=True)
     loss32, grad32 = sk.cross_entropy(xb.astype(np.float32), y, return_grad=True)

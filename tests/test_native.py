@@ -453,7 +453,7 @@ def test_the_python_wrapper_is_generated_from_the_kernel_list():
                                       "sparse", "sparse_backward", "entmax_bisect", "fy",
                                       "attention", "segments", "logcumsumexp", "lse_state",
                                       "lse_merge", "sample", "half",
-                                      "half_in", "half_out"]
+                                      "half_in", "half_out", "xent_half"]
     for name, macro in kernels:
         body = text.split(f"#define {macro}(P, T)")[1].split("\n\n")[0]
         params = re.findall(r"P\(\w+, [^,]+, (\w+)\)", body)

@@ -26,12 +26,15 @@ __all__ = ["cross_entropy", "nll_loss", "linear_cross_entropy"]
 
 
 def _weight(fname, xp, weight, n_classes, like):
-    """The class weights as ``like``'s dtype, checked (one per class, finite)."""
+    """The class weights as ``like``'s dtype (float32 for NumPy float16 / bfloat16 logits,
+    which are computed in it), checked (one per class, finite)."""
     if weight is None:
         return None
     w = arrays.real_array(fname, xp, weight, "weight", like=like)
     v.class_weight_shape(fname, xp or np, w, n_classes)
-    return w.astype(like.dtype, copy=False) if xp is None else xp.astype(w, like.dtype)
+    if xp is None:
+        return w.astype(like.dtype if like.dtype.itemsize > 2 else np.float32, copy=False)
+    return xp.astype(w, like.dtype)
 
 
 def _target(fname, xp, target, like):
@@ -137,7 +140,10 @@ def cross_entropy(
     fname = "cross_entropy"
     xp = arrays.namespace(fname, logits=logits, target=target, weight=weight, where=where,
                           grad_out=grad_out)
-    z = arrays.real_array(fname, xp, logits, "logits")
+    if xp is None:  # bfloat16 arrives only for the fused half kernel (_half_fused_xent)
+        z = v.as_float_array(fname, logits, "logits", half=type(logits) is np.ndarray)
+    else:
+        z = arrays.real_array(fname, xp, logits, "logits")
     if z.ndim == 0:
         raise ValueError(f"{fname}: 'logits' must have a class axis, got a 0-d array")
     ax = v.class_axis(fname, axis, z.ndim)

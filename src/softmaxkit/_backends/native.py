@@ -261,9 +261,14 @@ def _logsumexp_kernel(x, axes, *, keepdims=False):
 
 def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> np.ndarray | None:
     """Fused cross-entropy of rows: ``g2 = rs * (softmax(z2) - onehot(y))`` and the per-row
-    ``logsumexp(z2) - z2[y]``; None when the layout is not rows of contiguous classes."""
-    if z2.dtype not in (np.float32, np.float64) or g2.dtype != z2.dtype:
+    ``logsumexp(z2) - z2[y]``; None when the layout is not rows of contiguous classes.
+    float16 and bfloat16 rows are computed in float32 a row at a time, the gradient
+    rounded once to their format."""
+    fmt = half_format(z2.dtype)
+    if (z2.dtype not in (np.float32, np.float64) and fmt is None) or g2.dtype != z2.dtype:
         return None
+    if z2.shape[0] == 0:  # no rows (an empty array's strides say nothing)
+        return np.empty(0)
     item = z2.itemsize
     if z2.strides[1] != item or g2.strides[1] != item or z2.strides[0] % item or \
             g2.strides[0] % item:
@@ -272,13 +277,17 @@ def xent_rows(z2: np.ndarray, y: np.ndarray, rs: np.ndarray, g2: np.ndarray) -> 
     yy = np.ascontiguousarray(y, dtype=np.int64)
     r = np.ascontiguousarray(rs, dtype=np.float64)
     nll = np.empty(rows, dtype=np.float64)
-    if rows:
+    if fmt is not None:
+        status = _ext.xent_half(False, z2.view(np.uint16), rows, n_classes,
+                                z2.strides[0] // item, yy, 1, r, g2.view(np.uint16),
+                                g2.strides[0] // item, nll, fmt, _config.get_num_threads())
+    else:
         status = _ext.xent(z2.dtype == np.float64, z2, rows, n_classes,
                            z2.strides[0] // item, yy, 1, r,
                            g2, g2.strides[0] // item, nll,
                            _config.get_num_threads())
-        if status:
-            raise _STATUS[status]("cross-entropy kernel failed")
+    if status:
+        raise _STATUS[status]("cross-entropy kernel failed")
     return nll
 
 
@@ -395,6 +404,9 @@ def _fused(z, t, ax, w, ignore_index, reduction, go):
     straight into ``grad_out`` (the logits themselves, if asked) when its rows are
     contiguous, so the extra memory is O(rows). None when the layout does not allow it."""
     z2, moved_shape = reference.to_rows(z, ax)
+    half = half_format(z.dtype) is not None
+    if half and z2.strides[1] != z2.itemsize:
+        z2 = np.ascontiguousarray(z2)  # float16 / bfloat16 have no other route
     y = t.reshape(-1)
     counted = np.ones(y.shape, bool) if ignore_index is None else y != ignore_index
     ys = np.where(counted, y, 0)
@@ -410,7 +422,9 @@ def _fused(z, t, ax, w, ignore_index, reduction, go):
     nll = xent_rows(z2, ys, wy * scale, out)
     if nll is None:
         return None
-    loss, _ = reference.finish_loss(wy * nll, reduction, denom, z.dtype, moved_shape[:-1])
+    # a loss of float16 / bfloat16 logits stays float32 (a sum of many terms)
+    loss_dtype = np.dtype(np.float32) if half else z.dtype
+    loss, _ = reference.finish_loss(wy * nll, reduction, denom, loss_dtype, moved_shape[:-1])
     if go is not None:
         if g2 is None:
             np.copyto(reference.class_last(go, ax), out.reshape(moved_shape))

@@ -65,14 +65,20 @@ static inline sk_hv sk_hv_of_half(sk_hh a, int format)
                        : _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(a), 16));
 }
 
+/* float32 bits u with the bfloat16 nearest (ties to even) in their upper half (for a
+ * non-NaN) */
+static inline __m512i sk_bf16_rne_bits(__m512i u)
+{
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    return _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+}
+
 /* to nearest even; a NaN stays a quiet NaN */
 static inline sk_hh sk_half_of_hv(sk_hv v, int format)
 {
     if (format == 0) return _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m512i u = _mm512_castps_si512(v);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    const __m512i rounded = _mm512_srli_epi32(
-        _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    const __m512i rounded = _mm512_srli_epi32(sk_bf16_rne_bits(u), 16);
     const __mmask16 nan = _mm512_cmpgt_epi32_mask(
         _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
     const __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
@@ -125,13 +131,17 @@ static inline sk_hv sk_hv_of_half(sk_hh a, int format)
                        : _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(a), 16));
 }
 
+static inline __m256i sk_bf16_rne_bits(__m256i u)
+{
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    return _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
+}
+
 static inline sk_hh sk_half_of_hv(sk_hv v, int format)
 {
     if (format == 0) return _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256i u = _mm256_castps_si256(v);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    const __m256i rounded = _mm256_srli_epi32(
-        _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+    const __m256i rounded = _mm256_srli_epi32(sk_bf16_rne_bits(u), 16);
     const __m256i nan = _mm256_cmpgt_epi32(
         _mm256_and_si256(u, _mm256_set1_epi32(0x7fffffff)), _mm256_set1_epi32(0x7f800000));
     const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
@@ -285,21 +295,13 @@ static inline void sk_hv_pair_store(uint16_t *p, sk_hv a, sk_hv b, int format)
         return;
     }
 #if defined(SK_BUILD_AVX512)
-    const __m512i one = _mm512_set1_epi32(1), half = _mm512_set1_epi32(0x7fff);
-    const __m512i ua = _mm512_castps_si512(a), ub = _mm512_castps_si512(b);
-    const __m512i ra = _mm512_add_epi32(
-        ua, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(ua, 16), one)));
-    const __m512i rb = _mm512_add_epi32(
-        ub, _mm512_add_epi32(half, _mm512_and_si512(_mm512_srli_epi32(ub, 16), one)));
+    const __m512i ra = sk_bf16_rne_bits(_mm512_castps_si512(a));
+    const __m512i rb = sk_bf16_rne_bits(_mm512_castps_si512(b));
     _mm512_storeu_si512((void *)p,
                         _mm512_mask_blend_epi16(0xaaaaaaaau, _mm512_srli_epi32(ra, 16), rb));
 #else
-    const __m256i one = _mm256_set1_epi32(1), half = _mm256_set1_epi32(0x7fff);
-    const __m256i ua = _mm256_castps_si256(a), ub = _mm256_castps_si256(b);
-    const __m256i ra = _mm256_add_epi32(
-        ua, _mm256_add_epi32(half, _mm256_and_si256(_mm256_srli_epi32(ua, 16), one)));
-    const __m256i rb = _mm256_add_epi32(
-        ub, _mm256_add_epi32(half, _mm256_and_si256(_mm256_srli_epi32(ub, 16), one)));
+    const __m256i ra = sk_bf16_rne_bits(_mm256_castps_si256(a));
+    const __m256i rb = sk_bf16_rne_bits(_mm256_castps_si256(b));
     _mm256_storeu_si256((__m256i *)p, _mm256_blend_epi16(_mm256_srli_epi32(ra, 16), rb, 0xaa));
 #endif
 }
@@ -323,10 +325,11 @@ static inline __attribute__((always_inline)) float sk_hr_max(const uint16_t *h, 
 
 #define SK_HR_ARG(x) (scaled ? HV_MUL(HV_SUB(x, vm), vt) : HV_SUB(x, vm)) /* (x - m) / t */
 
-/* Pass 2: the exponentials' sum *s (a NaN when the row has one) and, for the log forms,
- * the sum of the terms below the maximum, *rest; softmax keeps the exponentials in buf
- * (n + W floats: pairs in sk_hv_pair_load's order, the tail's vector at buf + n).
- * Prefetches the row at next. */
+/* Pass 2: the exponentials' sum *s (a NaN when the row has one) and, for the log forms
+ * and the cross-entropy (kind SK_HR_XENT), the sum of the terms below the maximum, *rest;
+ * softmax and the cross-entropy keep the exponentials in buf (n + W floats: pairs in
+ * sk_hv_pair_load's order, the tail's vector at buf + n). Prefetches the row at next. */
+#define SK_HR_XENT 3
 static inline __attribute__((always_inline)) void sk_hr_sums(
     const uint16_t *h, ptrdiff_t n, float m, float *restrict buf, const int format,
     const int scaled, const int kind, float it, const uint16_t *next, const uint16_t *y,
@@ -334,7 +337,7 @@ static inline __attribute__((always_inline)) void sk_hr_sums(
 {
     const ptrdiff_t W = SK_HR_W, nv = n - n % W;
     const sk_hv vm = HV_SET1(m), vt = HV_SET1(it);
-    const int log_form = kind != 0;
+    const int log_form = kind != 0, keep = kind == 0 || kind == SK_HR_XENT;
     double s = 0.0, rest = 0.0;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += SK_HR_CHUNK) {
         const ptrdiff_t c1 = n - c0 < SK_HR_CHUNK ? n : c0 + SK_HR_CHUNK;
@@ -350,29 +353,23 @@ static inline __attribute__((always_inline)) void sk_hr_sums(
             a = SK_HR_ARG(a), b = SK_HR_ARG(b);
             const sk_hv ea = sk_hv_exp(a), eb = sk_hv_exp(b);
             s0 = HV_ADD(s0, ea), s1 = HV_ADD(s1, eb);
-            if (log_form) {
+            if (log_form)
                 r0 = HV_ADD(r0, sk_hv_below(a, ea)), r1 = HV_ADD(r1, sk_hv_below(b, eb));
-            } else {
-                HV_STORE(buf + j, ea), HV_STORE(buf + j + W, eb);
-            }
+            if (keep) HV_STORE(buf + j, ea), HV_STORE(buf + j + W, eb);
         }
         for (; j < cv; j += W) {
             a = SK_HR_ARG(sk_hv_of_half(HH_LOAD(h + j), format));
             const sk_hv ea = sk_hv_exp(a);
             s0 = HV_ADD(s0, ea);
-            if (log_form)
-                r0 = HV_ADD(r0, sk_hv_below(a, ea));
-            else
-                HV_STORE(buf + j, ea);
+            if (log_form) r0 = HV_ADD(r0, sk_hv_below(a, ea));
+            if (keep) HV_STORE(buf + j, ea);
         }
-        if (c1 == n && nv < n) { /* softmax keeps the tail's W terms at buf + n */
+        if (c1 == n && nv < n) { /* the tail's W terms are kept at buf + n */
             a = SK_HR_ARG(sk_hv_tail_any(h, n, format));
             const sk_hv ea = sk_hv_exp(a), et = sk_hv_tail_only(ea, n);
             s1 = HV_ADD(s1, et);
-            if (log_form)
-                r1 = HV_ADD(r1, sk_hv_below(a, et));
-            else
-                HV_STORE(buf + n, ea);
+            if (log_form) r1 = HV_ADD(r1, sk_hv_below(a, et));
+            if (keep) HV_STORE(buf + n, ea);
         }
         s += sk_hv_hsum(HV_ADD(s0, s1));
         if (log_form) rest += sk_hv_hsum(HV_ADD(r0, r1));
@@ -493,6 +490,86 @@ static unsigned sk_half_fast_rows(const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, 
     return format == 0 ? SK_HR_KINDS(0, 1) : SK_HR_KINDS(1, 1);
 #undef SK_HR_KINDS
 #undef SK_HR_CALL
+}
+
+/* One storage value as a float (exact) */
+static inline float sk_half_value(const uint16_t *h, int format)
+{
+    if (format == 1) return sk_float_of_bf16(*h);
+    _Float16 v;
+    memcpy(&v, h, 2);
+    return (float)v;
+}
+
+/* A double rounded once to the storage format (to odd in float32 first: 13 or more
+ * bits to spare) */
+static inline uint16_t sk_half_of_double(double d, int format)
+{
+    const float f = sk_float_odd(d);
+    if (format == 1) return sk_bf16_of_float(f);
+    const _Float16 v = (_Float16)f;
+    uint16_t u;
+    memcpy(&u, &v, 2);
+    return u;
+}
+
+/* [Note: fast half cross-entropy] G rows of logits (at most SK_HR_GROUP; labels lab[g],
+ * nonzero finite scales rs[g]) in the fast rows' three passes: the maximum m; the
+ * exponentials (kept in buf) with their sum S and the sum R of the terms below m; and
+ * the gradient rs * e / S rounded once into gr. Then for each row:
+ *   - the loss, -log_softmax(x)[y] = (m - x[y]) + L with L = log1p(R) for a single
+ *     maximum (log(S) for ties, where S >= 2), in double. Both terms are >= 0 and m - x[y]
+ *     is exact, so the loss keeps L's relative error, a few parts in 10**7, down to the
+ *     smallest losses (a confident, correct row: L = log1p(R) ~ R);
+ *   - the target's entry, rs * (p[y] - 1), again without its cancellation: -rs * R / S
+ *     when y is the single maximum (p[y] near 1), else from exp(x[y] - m) in double
+ *     (p[y] <= 1/2), rounded once.
+ * Rows with a NaN, +inf, no finite entry, or a scale 1 / S out of float32's normal range
+ * are left to the accurate kernels unwritten (their bits in the result). */
+static inline __attribute__((always_inline)) unsigned sk_half_fast_xent_body(
+    const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, ptrdiff_t n, const int64_t *lab,
+    ptrdiff_t ls, const double *rs, uint16_t *gr, ptrdiff_t gs, float *restrict buf,
+    const int format, const uint16_t *next, double *nll)
+{
+    float m[SK_HR_GROUP], zy[SK_HR_GROUP];
+    double s[SK_HR_GROUP], rest[SK_HR_GROUP];
+    unsigned left = 0;
+    for (ptrdiff_t g = 0; g < G; g++) {
+        zy[g] = sk_half_value(h + g * xs + lab[g * ls], format); /* gr may be h */
+        m[g] = sk_hr_max(h + g * xs, n, format);
+        if (!(m[g] > -INFINITY && m[g] < INFINITY) || rs[g] == 0.0) left |= 1u << g;
+    }
+    for (ptrdiff_t g = 0; g < G; g++) {
+        if (left >> g & 1) continue;
+        sk_hr_sums(h + g * xs, n, m[g], buf + g * (n + SK_HR_W), format, 0, SK_HR_XENT, 1.0f,
+                   next + g * xs, gr + g * gs, &s[g], &rest[g]);
+        if (s[g] != s[g]) left |= 1u << g;
+    }
+    for (ptrdiff_t g = 0; g < G; g++) {
+        if (left >> g & 1) continue;
+        const float inv = (float)(rs[g] / s[g]); /* 2**-64 included */
+        if (!(fabsf(inv) >= FLT_MIN && fabsf(inv) <= FLT_MAX)) {
+            left |= 1u << g;
+            continue;
+        }
+        const double S = s[g] * 0x1p-64, R = rest[g] * 0x1p-64; /* exact */
+        const int single = S - R < 1.5; /* the maximum's term is 1 exactly */
+        nll[g] = ((double)m[g] - (double)zy[g]) + (single ? log1p(R) : log(S));
+        sk_hr_scale_out(buf + g * (n + SK_HR_W), n, gr + g * gs, inv, format);
+        const double gy = single && zy[g] == m[g] ? -rs[g] * (R / S)
+                                                  : rs[g] * (exp((double)zy[g] - m[g]) / S - 1.0);
+        gr[g * gs + lab[g * ls]] = sk_half_of_double(gy, format);
+    }
+    return left;
+}
+
+static unsigned sk_half_fast_xent(const uint16_t *h, ptrdiff_t xs, ptrdiff_t G, ptrdiff_t n,
+                                  const int64_t *lab, ptrdiff_t ls, const double *rs,
+                                  uint16_t *gr, ptrdiff_t gs, float *buf, int format,
+                                  const uint16_t *next, double *nll)
+{
+    return format == 0 ? sk_half_fast_xent_body(h, xs, G, n, lab, ls, rs, gr, gs, buf, 0, next, nll)
+                       : sk_half_fast_xent_body(h, xs, G, n, lab, ls, rs, gr, gs, buf, 1, next, nll);
 }
 
 /* Short rows, softmax (n <= SK_HT_MAX): tiles of SK_HT rows with the rows in the

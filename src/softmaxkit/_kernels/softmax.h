@@ -253,6 +253,19 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
 #define SK_HALF_OUT_PARAMS(P, T)                                                           \
     P(p, const T *, t) P(w, uint16_t *, h) P(n, ptrdiff_t, n) P(i, int, format)
 
+/*
+ * sk_xent_half_f32 / _f64: sk_xent of logits stored as float16 (format 0) or bfloat16 (1),
+ * computed in T a row at a time and the gradient rounded once to the format: the values
+ * of sk_xent on the logits' T copy, with two bytes of traffic per element each way.
+ *   x    IN   rows x C storage values (uint16 bits), row stride xs
+ *   g    OUT  rows x C gradient in the format, row stride gs; may be x itself (same stride)
+ *   y, ys, rs, nll: as sk_xent's
+ */
+#define SK_XENT_HALF_PARAMS(P, T)                                                          \
+    P(p, const uint16_t *, x) P(n, ptrdiff_t, rows) P(n, ptrdiff_t, C) P(n, ptrdiff_t, xs)  \
+    P(p, const int64_t *, y) P(n, ptrdiff_t, ys) P(p, const double *, rs)                  \
+    P(w, uint16_t *, g) P(n, ptrdiff_t, gs) P(w, double *, nll) P(i, int, format)
+
 #define SK_KERNELS(X)                                                                      \
     X(softmax, SK_SOFTMAX_PARAMS, shape[0] * shape[1] * shape[2])                          \
     X(logsumexp, SK_LOGSUMEXP_PARAMS, shape[0] * shape[1] * shape[2])                      \
@@ -270,7 +283,8 @@ enum sk_isa { SK_ISA_BASELINE = 0, SK_ISA_AVX2 = 1, SK_ISA_AVX512 = 2 };
     X(sample, SK_SAMPLE_PARAMS, rows * n)                                                  \
     X(half, SK_HALF_PARAMS, rows * n)                                                      \
     X(half_in, SK_HALF_IN_PARAMS, n)                                                       \
-    X(half_out, SK_HALF_OUT_PARAMS, n)
+    X(half_out, SK_HALF_OUT_PARAMS, n)                                                     \
+    X(xent_half, SK_XENT_HALF_PARAMS, rows * C)
 
 /* P(kind, type, name) as a parameter declaration and as an argument (each with its comma:
  * `int nthreads` / `nthreads` always follows) */
