@@ -171,6 +171,38 @@ def test_terms_that_underflow_alone_still_add_up(isa, dtype):
             assert_close(got, ref)
 
 
+def test_subnormal_probabilities_in_every_layout(isa):
+    # [Note: subnormal results]: probabilities down to 2**-149 (x - m from 0 to -104) are
+    # formed apart from the plain product; each subnormal is within its spacing of the
+    # exact value (the others within the contract's 2 ulps), and the row, register, panel and parts forms give the same bits
+    import mpmath
+    q = np.linspace(0.0, -104.0, 700).astype(np.float32)
+    rows = np.stack([np.roll(q, 3 * k) for k in range(9)])
+    got = sk.softmax(rows)
+    spacing = 2.0 ** -149
+    with mpmath.workdps(40):
+        for r, g in zip(rows[:3], got[:3]):
+            e = [mpmath.exp(mpmath.mpf(float(v)) - mpmath.mpf(float(r.max()))) for v in r]
+            total = mpmath.fsum(e)
+            for ej, gj in zip(e, g):
+                exact = ej / total
+                # the contract: 2 ulps; a subnormal: its spacing, once rounded
+                bound = spacing if exact < 2.0 ** -126 else \
+                    2 * float(np.spacing(np.float32(float(exact))))
+                assert abs(float(gj) - exact) <= bound, (float(gj), float(exact))
+    tiny = np.finfo(np.float32).tiny
+    assert np.count_nonzero((got > 0) & (got < tiny)) > 500
+    np.testing.assert_array_equal(sk.softmax(rows.T, axis=0).T, got)  # panels
+    for k in range(9):  # a row alone; short rows (registers) keep the same terms
+        np.testing.assert_array_equal(sk.softmax(rows[k]), got[k])
+    short = rows[:, ::7][:, :100]
+    np.testing.assert_array_equal(sk.softmax(short.T, axis=0).T, sk.softmax(short))
+    long = np.tile(q, 100)  # 70000 entries: the parts of a long slice
+    p_long = sk.softmax(long)
+    assert np.count_nonzero((p_long > 0) & (p_long < tiny)) > 0
+    np.testing.assert_array_equal(p_long, sk.softmax(long[None, :])[0])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rest_far_below_the_maximum_keeps_its_precision(isa, dtype):
     # every term below the maximum under an ulp of the maximum's: log_softmax at the
