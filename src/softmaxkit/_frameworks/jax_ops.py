@@ -248,7 +248,7 @@ def cross_entropy(logits, labels, axis: int = -1, *, reduction: str = "mean"):
     >>> skj.cross_entropy(z, jnp.array([0, 1]))
     Array(0.31853977, dtype=float32)
     >>> jax.grad(skj.cross_entropy)(z, jnp.array([0, 1]))[0]
-    Array([-0.17049944,  0.12121649,  0.04928295], dtype=float32)
+    Array([-0.17049943,  0.12121649,  0.04928295], dtype=float32)
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: 'reduction' must be 'mean', 'sum' or 'none', got "
