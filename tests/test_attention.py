@@ -89,6 +89,47 @@ def test_kernel_equals_the_composition_and_the_formula(case, dtype, shape):
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
 
 
+
+def _formed_rows(x, scale, bias, mask, slopes, off):
+    """The scores as the composition forms them in x's type, one row at a time, each cut
+    at its causal limit (no softmaxkit)."""
+    t = x.dtype.type
+    B, H, L, S = x.shape
+    j = np.arange(S)
+    for b, h, i in np.ndindex(B, H, L):
+        z = t(scale) * x[b, h, i]
+        z = z + bias[i]
+        z = z + t(slopes[h]) * (j - (i + off)).astype(x.dtype)
+        z = np.where(mask[b, 0, i], z, -np.inf).astype(x.dtype)
+        yield (b, h, i), z[:max(0, min(S, i + off + 1))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("S", [5000, 40000])
+@pytest.mark.parametrize("special", [None, np.inf, np.nan])
+def test_long_rows_are_the_softmax_of_the_formed_scores_bit_for_bit(dtype, S, special):
+    # rows formed a block at a time, longer than a block and than the split of a long
+    # slice into parts, with the maximum (or an inf, a NaN) in a later block
+    L = 3
+    x = (RNG.normal(size=(1, 2, L, S)) * 4).astype(dtype)
+    x[0, 1, :, S - 7] = 40
+    if special is not None:
+        x[0, 0, 1, S - 3] = special
+    bias = RNG.normal(size=(L, S)).astype(dtype)
+    mask = RNG.random((1, 1, L, S)) > 0.2
+    slopes = 2.0 ** -np.arange(1, 3)
+    sink = RNG.normal(size=(2, 1))
+    for use_sink in (False, True):
+        got = sk.attention_softmax(x, scale=0.3, bias=bias, mask=mask, alibi_slopes=slopes,
+                                   causal="bottom_right", sink=sink if use_sink else None)
+        for (b, h, i), z in _formed_rows(x, 0.3, bias, mask, slopes, S - L):
+            if use_sink:
+                want = sk.softmax(np.append(z, dtype(sink[h, 0])))[:-1]
+            else:
+                want = sk.softmax(z)
+            np.testing.assert_array_equal(got[b, h, i, :len(z)], want)
+            assert (got[b, h, i, len(z):] == 0).all()
+
 def test_fully_masked_rows_give_zeros_and_a_finite_sink_takes_the_mass():
     x = np.zeros((2, 4))
     mask = np.array([[False] * 4, [True, False, True, False]])
