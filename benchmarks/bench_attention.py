@@ -80,7 +80,10 @@ def attention_rows(quick, repeat):
     rows = []
     for shape, causal in shapes:
         x = rng.normal(size=shape).astype(np.float32)
-        ms = {k: v * 1e3 for k, v in medians(_attention_impls(x, causal), repeat).items()}
+        # a decoding call takes under a millisecond: each round averages calls over 50 ms
+        # (every implementation alike), so that one call's cache misses do not decide
+        ms = {k: v * 1e3 for k, v in medians(_attention_impls(x, causal), repeat,
+                                             min_seconds=0.05 if x.size < 2**23 else 0).items()}
         rows.append({"shape": list(shape), "causal": str(causal), "ms": ms})
     return rows
 
@@ -181,10 +184,11 @@ def main(argv=None) -> int:
     for r in att:
         ms = r["ms"]
         tt, fused = ms.get("torch unfused"), ms["sk fused"]
-        report(f"| {'×'.join(map(str, r['shape']))} ({r['causal']}) | {ms['sk fused out=']:.1f} | "
-               f"{ms['sk fused']:.1f} | {ms['sk softmax out=']:.1f} | "
-               f"{ms['sk softmax of formed out=']:.1f} | "
-               f"{'—' if tt is None else f'{tt:.1f}'} | "
+        f = (lambda t: f"{t:.3f}") if ms["sk fused"] < 10 else (lambda t: f"{t:.1f}")
+        report(f"| {'×'.join(map(str, r['shape']))} ({r['causal']}) | {f(ms['sk fused out='])} | "
+               f"{f(ms['sk fused'])} | {f(ms['sk softmax out='])} | "
+               f"{f(ms['sk softmax of formed out='])} | "
+               f"{'—' if tt is None else f(tt)} | "
                f"{ms['sk fused out='] / ms['sk softmax out=']:.2f}× | "
                f"{ms['sk fused out='] / ms['sk softmax of formed out=']:.2f}× | "
                f"{'—' if tt is None else f'{tt / fused:.1f}×'} |")
