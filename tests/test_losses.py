@@ -138,6 +138,18 @@ def test_minus_inf_logits_and_masks_give_finite_gradients():
     np.testing.assert_allclose(grad_m[0], grad[0], rtol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("backend", ["native", "numpy"])
+def test_a_row_of_minus_inf_logits_has_infinite_loss_and_minus_onehot_gradient(dtype,
+                                                                               backend):
+    # its softmax is all 0s, so p - onehot is -1 at the target (docs: gradients guide)
+    z = np.array([[-np.inf] * 4, [1.0, 2.0, 3.0, 4.0]], dtype)
+    with sk.backend(backend):
+        loss, grad = sk.cross_entropy(z, np.array([1, 2]), reduction="none", return_grad=True)
+    assert loss[0] == np.inf and np.isfinite(loss[1])
+    np.testing.assert_array_equal(grad[0], [0, -1, 0, 0])
+    np.testing.assert_allclose(grad[1], sk.softmax(z[1]) - np.eye(4)[2], rtol=1e-6)
+
 def test_grad_out_may_be_the_logits(rng):
     z = rng.normal(size=(50, 7)).astype(np.float32)
     y = rng.integers(0, 7, size=50)
