@@ -101,17 +101,18 @@ def _numpy_call(op, fn, x, args, kwargs):
 
 def _half_fused_xent(z, args, kwargs) -> bool:
     """Whether a cross-entropy call with float16 / bfloat16 logits ``z`` takes the fused
-    half kernel: class-index targets, no mask or smoothing, a gradient asked for (into a
-    ``grad_out`` of the logits' dtype, if one is given)."""
+    half kernel (native.fuses_cross_entropy, asked of the raw call; a ``grad_out`` must
+    have the logits' dtype)."""
     if _config.get_backend() != "native" or not _is_half(z) or len(args) > 3:
         return False
     t = args[1] if len(args) > 1 else kwargs.get("target")
     go = kwargs.get("grad_out")
-    return (isinstance(t, np.ndarray) and t.dtype.kind in "iu"
-            and kwargs.get("where") is None and not _is_half(kwargs.get("weight"))
-            and kwargs.get("label_smoothing", 0.0) == 0.0
-            and (go is None and kwargs.get("return_grad") is True
-                 or isinstance(go, np.ndarray) and go.dtype == z.dtype))
+    grad = (go is None and kwargs.get("return_grad") is True
+            or isinstance(go, np.ndarray) and go.dtype == z.dtype)
+    return (native.fuses_cross_entropy(isinstance(t, np.ndarray) and t.dtype.kind in "iu",
+                                       kwargs.get("where"), kwargs.get("label_smoothing", 0.0),
+                                       grad)
+            and not _is_half(kwargs.get("weight")))
 
 
 class _Bound:

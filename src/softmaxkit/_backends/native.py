@@ -384,12 +384,18 @@ def _row_softmax(z2, where):
     return softmax(z2, (1,), where=where)
 
 
+def fuses_cross_entropy(index_target: bool, where, label_smoothing, return_grad: bool) -> bool:
+    """Whether :func:`cross_entropy_nd` takes the fused kernel: class-index targets, no
+    mask, no smoothing, a gradient asked for. (The only route of float16 / bfloat16
+    logits other than float32 copies: the dispatch asks the same question first.)"""
+    return index_target and where is None and label_smoothing == 0 and return_grad
+
+
 def cross_entropy_nd(z, target, ax, *, kind, weight, ignore_index, ls, reduction, where,
                      return_grad, grad_out):
-    """Cross-entropy with the fused kernel where it applies (class indices, no mask, no
-    smoothing, a gradient asked for), else the reference's computation on the kernels'
-    logsumexp and softmax."""
-    if kind == "index" and where is None and ls == 0 and return_grad:
+    """Cross-entropy with the fused kernel where it applies (:func:`fuses_cross_entropy`),
+    else the reference's computation on the kernels' logsumexp and softmax."""
+    if fuses_cross_entropy(kind == "index", where, ls, return_grad):
         fused = _fused(z, target, ax, weight, ignore_index, reduction, grad_out)
         if fused is not None:
             return fused
