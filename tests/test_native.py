@@ -203,6 +203,31 @@ def test_subnormal_probabilities_in_every_layout(isa):
     np.testing.assert_array_equal(p_long, sk.softmax(long[None, :])[0])
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_subnormal_probabilities_on_a_short_axis(isa, k):
+    # a k-long axis with a long inner dimension (N x C x H x W) goes through the panels,
+    # which ask of every lane at once whether its terms can fall below the subnormal
+    # bound ([Note: subnormal results]); columns whose range reaches it (one in 7 here,
+    # probabilities from 2**-125 to 2**-137) are within the contract's 2 ulps, a
+    # subnormal's ulp being its spacing 2**-149, and within one spacing below 2**-130
+    # (where the float32 working precision is far finer than that spacing); contiguous
+    # rows agree
+    rng = np.random.default_rng(k)
+    x = rng.normal(size=(4, k, 20000)).astype(np.float32)
+    x[:, -1, ::7] = -87.0 - rng.uniform(0, 8, size=x[:, -1, ::7].shape).astype(np.float32)
+    got = sk.softmax(x, axis=1)
+    tiny = np.finfo(np.float32).tiny
+    assert np.count_nonzero((got > 0) & (got < tiny)) > 1000
+    x64 = x.astype(np.float64)  # exact to 1e-16 here, far below the bounds asked
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    exact = e / e.sum(axis=1, keepdims=True)
+    ulps = np.abs(got - exact) / np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert ulps.max() <= 2
+    assert ulps[exact < 2.0 ** -130].max() <= 1
+    rows = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    np.testing.assert_array_equal(np.moveaxis(got, 1, -1), sk.softmax(rows))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rest_far_below_the_maximum_keeps_its_precision(isa, dtype):
     # every term below the maximum under an ulp of the maximum's: log_softmax at the
